@@ -1,0 +1,134 @@
+"""Storage URLs, password masking and the study-wide trial budget on SQLite."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+import optuna
+import pytest
+
+from hpo.config_file import parse_config
+from hpo.errors import BudgetExhausted, InvalidInputError, StorageError
+from hpo.storage import (
+    DEFAULT_URL,
+    describe_db_error,
+    engine_options,
+    mask_url,
+    open_storage,
+    resolve_url,
+    scrub,
+)
+from hpo.study import Overrides, build_spec, create_study
+
+
+@pytest.mark.parametrize(
+    ("url", "masked"),
+    [
+        (
+            "postgresql+psycopg2://hpo:s3cret@db:5432/hpo",
+            "postgresql+psycopg2://hpo:***@db:5432/hpo",
+        ),
+        ("postgresql://hpo:p%40ss@db/hpo", "postgresql://hpo:***@db/hpo"),
+        ("postgresql://hpo@db/hpo", "postgresql://hpo@db/hpo"),
+        ("mysql+pymysql://root:@localhost/x", "mysql+pymysql://root:***@localhost/x"),
+        ("sqlite:///hpo.db", "sqlite:///hpo.db"),
+    ],
+)
+def test_mask_url(url: str, masked: str) -> None:
+    assert mask_url(url) == masked
+
+
+def test_scrub_removes_the_password_from_any_text() -> None:
+    url = "postgresql://hpo:s3cret@db/hpo"
+    assert scrub(f"failed for {url} (password s3cret)", url) == (
+        "failed for postgresql://hpo:***@db/hpo (password ***)"
+    )
+
+
+def test_resolve_url() -> None:
+    assert resolve_url(None) == DEFAULT_URL
+    assert resolve_url("  ") == DEFAULT_URL
+    with pytest.raises(InvalidInputError, match=r"did you mean sqlite:///runs/hpo\.db"):
+        resolve_url("runs/hpo.db")
+    with pytest.raises(InvalidInputError, match="unsupported scheme 'redis'"):
+        resolve_url("redis://localhost:6379")
+
+
+def test_engine_options_bound_the_pool() -> None:
+    pg = engine_options("postgresql+psycopg2://u@h/db")
+    assert pg["pool_size"] + pg["max_overflow"] <= 3 and pg["pool_recycle"] <= 600
+    assert "pool_size" not in engine_options("sqlite:///x.db")
+
+
+def test_unreachable_server_is_one_storage_error_without_the_password() -> None:
+    url = "postgresql+psycopg2://hpo:hunter2@127.0.0.1:1/hpo"
+    with pytest.raises(StorageError) as info:
+        open_storage(url)
+    message = str(info.value)
+    assert "\n" not in message and "hunter2" not in message
+    assert message.startswith("cannot open storage postgresql+psycopg2://hpo:***@127.0.0.1:1/hpo:")
+
+
+def test_unwritable_sqlite_path_is_one_storage_error(tmp_path: Path) -> None:
+    with pytest.raises(StorageError, match="unable to open database file"):
+        open_storage(f"sqlite:///{tmp_path}/missing-dir/hpo.db")
+
+
+def test_describe_db_error_keeps_the_first_line() -> None:
+    class WrappedError(Exception):
+        orig = RuntimeError("FATAL: password authentication failed for user hpo\nDETAIL: x")
+
+    assert describe_db_error(WrappedError(), "postgresql://hpo:pw@h/db") == (
+        "FATAL: password authentication failed for user hpo"
+    )
+
+
+def test_budget_holds_with_sixteen_workers_racing(storage_url: str) -> None:
+    """16 threads, each with its own connection, ask as fast as they can: 25 trials, never 26."""
+    space = {"x": {"_type": "uniform", "_value": [0, 1]}}
+    config = {"config": {"experimentName": "race", "maxTrialNum": 25}, "search_space": space}
+    spec, _ = build_spec(parse_config(config), Overrides(objective="math:sqrt"))
+    create_study(open_storage(storage_url), spec)
+    storages = [open_storage(storage_url) for _ in range(16)]
+    barrier = threading.Barrier(16)
+    created: list[int] = []
+
+    def hammer(storage: Any) -> None:
+        study = optuna.load_study(study_name="race", storage=storage)
+        barrier.wait()
+        while True:
+            try:
+                trial = study.ask()
+            except BudgetExhausted:
+                return
+            created.append(trial.number)
+            study.tell(trial, 0.0)
+
+    threads = [threading.Thread(target=hammer, args=(s,)) for s in storages]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert sorted(created) == list(range(25))
+    assert len(optuna.load_study(study_name="race", storage=storage_url).trials) == 25
+
+
+def test_creating_twice_is_refused_unless_it_is_the_same_experiment(tmp_path: Path) -> None:
+    from hpo.errors import StudyExistsError
+
+    url = f"sqlite:///{tmp_path / 'x.db'}"
+    storage = open_storage(url)
+    data = {
+        "config": {"experimentName": "twice"},
+        "search_space": {"x": {"_type": "uniform", "_value": [0, 1]}},
+    }
+    spec, _ = build_spec(parse_config(data), Overrides(objective="math:sqrt"))
+    assert not create_study(storage, spec).reused
+    with pytest.raises(StudyExistsError, match="exists already"):
+        create_study(storage, spec)
+    assert create_study(storage, spec, exist_ok=True).reused
+    other, _ = build_spec(parse_config(data), Overrides(objective="math:sqrt", sampler="random"))
+    with pytest.raises(StudyExistsError, match="different sampler"):
+        create_study(storage, other, exist_ok=True)
