@@ -1,0 +1,269 @@
+"""The typed training config, built from a trial's params.
+
+Param names follow the course reports (``lr``, ``momentum``, ``warmup_period``, ``kd_alpha``,
+…). Unknown names are refused with a suggestion, since a typo (``learning_rate``) would
+otherwise be a silently ignored hyperparameter. This module imports no torch: hpo checks a
+study's params with it at ``create-study``.
+
+Units: ``num_epochs``, ``step_size``, ``milestones`` and ``early_stopping_patience`` count
+epochs; ``warmup_period`` counts optimiser steps (batches), as in seed 000; ``lr`` is the peak
+learning rate of every schedule.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any, Literal, get_args
+
+Optimizer = Literal["sgd", "adam", "adamw"]
+Schedule = Literal["constant", "step", "multistep", "cosine", "onecycle", "triangular"]
+Balance = Literal["none", "weighted"]
+Device = Literal["auto", "cpu", "cuda"]
+
+OPTIMIZERS: tuple[str, ...] = get_args(Optimizer)
+SCHEDULES: tuple[str, ...] = get_args(Schedule)
+
+
+class ConfigError(ValueError):
+    """A param the training objective cannot use; the message names it."""
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    # what to train, on what
+    model: str = "simple_cnn"
+    dataset: str = "digits"
+    data_dir: str | None = None
+    train_split: str | None = None  # e.g. "skewed_training" for Food-11's skewed variant
+    download: bool = False  # cifar10: fetch with torchvision on a machine with a network
+    resolution: int | None = None  # input size in pixels; default per data set
+    subset_per_class: int | None = None  # train on at most this many images per class
+    val_fraction: float = 0.1  # carved from the training set where a data set has no val split
+    width: float = 1.0  # channel multiplier (dw_student)
+    # optimisation
+    batch_size: int = 64
+    lr: float = 0.01
+    optimizer: Optimizer = "sgd"
+    momentum: float = 0.9
+    nesterov: bool = False
+    weight_decay: float = 0.0
+    num_epochs: int = 10
+    lr_schedule: Schedule = "constant"
+    step_size: int = 7  # epochs between decays (step)
+    gamma: float = 0.1  # decay factor (step, multistep)
+    milestones: tuple[int, ...] = ()  # epochs of the decays (multistep)
+    warmup_period: int = 0  # optimiser steps of linear warmup
+    label_smoothing: float = 0.0
+    balance: Balance = "none"
+    early_stopping_patience: int | None = None
+    # transfer learning and distillation
+    pretrained: str | None = None  # local weights file
+    freeze_backbone: bool = False
+    teacher: str | None = None  # checkpoint written by training (or a weights file)
+    teacher_model: str | None = None  # the teacher's architecture when the file has none
+    kd_temperature: float = 4.0
+    kd_alpha: float = 0.9  # weight of the distillation term
+    # running
+    seed: int = 0
+    device: Device = "auto"
+    augment: bool = True
+    checkpoint: str | None = None  # where to save the best model (e.g. a future teacher)
+    cache_dir: str | None = None  # decoded-image cache (default $HPO_CACHE_DIR or ~/.cache/hpo)
+    # The training state after every epoch; a run that finds it resumes from there (hpo sets
+    # it so that a retried trial continues where its dead worker stopped).
+    state_file: str | None = None
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Any]) -> TrainConfig:
+        known = {f.name: f for f in fields(cls)}
+        values: dict[str, Any] = {}
+        for key, value in params.items():
+            if key not in known:
+                raise ConfigError(f"unknown training param {key!r}{suggest(key)}")
+            if value is None and key not in _OPTIONAL:
+                continue  # a null in a config means "the default"
+            values[key] = _coerce(key, value)
+        config = cls(**values)
+        config.check()
+        return config
+
+    def check(self) -> None:
+        _positive("batch_size", self.batch_size)
+        _positive("num_epochs", self.num_epochs)
+        _positive("lr", self.lr)
+        _in_range("momentum", self.momentum, 0.0, 1.0, high_open=True)
+        _in_range("weight_decay", self.weight_decay, 0.0, math.inf)
+        _in_range("label_smoothing", self.label_smoothing, 0.0, 1.0, high_open=True)
+        _in_range("val_fraction", self.val_fraction, 0.0, 1.0, low_open=True, high_open=True)
+        _in_range("kd_alpha", self.kd_alpha, 0.0, 1.0)
+        _positive("kd_temperature", self.kd_temperature)
+        _positive("width", self.width)
+        _positive("step_size", self.step_size)
+        _positive("gamma", self.gamma)
+        if self.warmup_period < 0:
+            raise ConfigError(f"warmup_period must be ≥ 0 steps, got {self.warmup_period}")
+        if self.early_stopping_patience is not None:
+            _positive("early_stopping_patience", self.early_stopping_patience)
+        if self.subset_per_class is not None:
+            _positive("subset_per_class", self.subset_per_class)
+        if self.resolution is not None:
+            _positive("resolution", self.resolution)
+        if list(self.milestones) != sorted(set(self.milestones)):
+            raise ConfigError(f"milestones must increase, got {list(self.milestones)}")
+        if self.nesterov and self.optimizer == "sgd" and self.momentum == 0:
+            raise ConfigError("nesterov needs momentum > 0")
+        if self.freeze_backbone and not self.pretrained:
+            raise ConfigError("freeze_backbone needs pretrained weights (pretrained: a file)")
+
+
+# Params whose null is meaningful (no file, no early stopping) rather than "use the default".
+_OPTIONAL = {
+    "data_dir",
+    "pretrained",
+    "teacher",
+    "teacher_model",
+    "early_stopping_patience",
+    "resolution",
+    "subset_per_class",
+    "checkpoint",
+    "cache_dir",
+    "train_split",
+    "state_file",
+}
+
+_INT_KEYS = {
+    "resolution",
+    "subset_per_class",
+    "batch_size",
+    "num_epochs",
+    "step_size",
+    "warmup_period",
+    "early_stopping_patience",
+    "seed",
+}
+_FLOAT_KEYS = {
+    "val_fraction",
+    "width",
+    "lr",
+    "momentum",
+    "weight_decay",
+    "gamma",
+    "label_smoothing",
+    "kd_temperature",
+    "kd_alpha",
+}
+_BOOL_KEYS = {"download", "nesterov", "freeze_backbone", "augment"}
+_CHOICES: dict[str, tuple[str, ...]] = {
+    "optimizer": OPTIMIZERS,
+    "lr_schedule": SCHEDULES,
+    "balance": get_args(Balance),
+    "device": get_args(Device),
+}
+
+
+def _coerce(key: str, value: Any) -> Any:
+    if value is None:
+        return None
+    if key in _INT_KEYS:
+        # quniform and friends may give 24.0 where an integer is meant.
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or float(value) != int(value)
+        ):
+            raise ConfigError(f"{key} must be an integer, got {value!r}")
+        return int(value)
+    if key in _FLOAT_KEYS:
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not math.isfinite(value)
+        ):
+            raise ConfigError(f"{key} must be a number, got {value!r}")
+        return float(value)
+    if key in _BOOL_KEYS:
+        if not isinstance(value, bool):
+            raise ConfigError(f"{key} must be true or false, got {value!r}")
+        return value
+    if key in _CHOICES:
+        choices = _CHOICES[key]
+        if value not in choices:
+            raise ConfigError(f"{key} must be one of {', '.join(choices)}, got {value!r}")
+        return value
+    if key == "milestones":
+        if not isinstance(value, list | tuple) or not all(
+            isinstance(m, int) and not isinstance(m, bool) and m > 0 for m in value
+        ):
+            raise ConfigError(f"milestones must be a list of positive epochs, got {value!r}")
+        return tuple(value)
+    if not isinstance(value, str):
+        raise ConfigError(f"{key} must be a string, got {value!r}")
+    return value
+
+
+def _positive(key: str, value: float) -> None:
+    if not value > 0:
+        raise ConfigError(f"{key} must be > 0, got {value}")
+
+
+def _in_range(
+    key: str,
+    value: float,
+    low: float,
+    high: float,
+    *,
+    low_open: bool = False,
+    high_open: bool = False,
+) -> None:
+    ok_low = value > low if low_open else value >= low
+    ok_high = value < high if high_open else value <= high
+    if not (ok_low and ok_high):
+        left, right = "(" if low_open else "[", ")" if high_open else "]"
+        raise ConfigError(f"{key} must be in {left}{low}, {high}{right}, got {value}")
+
+
+#: Names other tools and reports use for the same params.
+SYNONYMS = {
+    "learning_rate": "lr",
+    "epochs": "num_epochs",
+    "n_epochs": "num_epochs",
+    "max_epochs": "num_epochs",
+    "wd": "weight_decay",
+    "bs": "batch_size",
+    "batchsize": "batch_size",
+    "warmup": "warmup_period",
+    "warmup_steps": "warmup_period",
+    "temperature": "kd_temperature",
+    "alpha": "kd_alpha",
+    "lambda": "kd_alpha",
+    "patience": "early_stopping_patience",
+    "arch": "model",
+    "network": "model",
+    "optim": "optimizer",
+    "scheduler": "lr_schedule",
+    "lr_scheduler": "lr_schedule",
+    "img_size": "resolution",
+    "image_size": "resolution",
+}
+
+
+def suggest(name: str) -> str:
+    """``"; did you mean 'lr'?"`` for a near miss or a synonym, else nothing."""
+    if name.lower() in SYNONYMS:
+        return f"; did you mean {SYNONYMS[name.lower()]!r}?"
+    close = difflib.get_close_matches(name, known_params(), n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def cache_root(configured: str | None = None) -> Path:
+    """Where a machine keeps hpo's caches: decoded data sets, local trial checkpoints."""
+    return Path(configured or os.environ.get("HPO_CACHE_DIR") or Path.home() / ".cache" / "hpo")
+
+
+def known_params() -> list[str]:
+    return [f.name for f in fields(TrainConfig)]

@@ -1,0 +1,433 @@
+"""The one train / evaluate loop for every model, data set and recipe.
+
+``fit(params, report)`` trains, calls ``report(val_acc, epoch)`` after every epoch (hpo turns
+that into pruning), keeps the weights of the best epoch (early stopping as in seed 001),
+evaluates the test set once with them, and returns the metrics. It knows nothing of Optuna:
+``report`` is a plain callable, and whatever it raises (a pruning signal) passes through.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import math
+import os
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from training.augment import center_crop, normalize, random_resized_crop_flip, random_translate_flip
+from training.config import TrainConfig
+from training.data import Split, load_data
+from training.distill import kd_loss, load_teacher, save_checkpoint
+from training.models import (
+    ModelSpec,
+    build_model,
+    count_parameters,
+    freeze_backbone,
+    input_channels,
+    load_pretrained,
+)
+from training.schedules import build_schedule
+
+log = logging.getLogger("training")
+
+Report = Callable[[float, int], None]
+
+#: Pretrained torchvision weights expect inputs standardised with ImageNet's statistics.
+IMAGENET_MEAN = torch.tensor([0.485, 0.456, 0.406]).view(3, 1, 1)
+IMAGENET_STD = torch.tensor([0.229, 0.224, 0.225]).view(3, 1, 1)
+EVAL_BATCH = 1024
+
+
+class DivergedError(FloatingPointError):
+    """The training loss became NaN or infinite."""
+
+
+def fit(params: Mapping[str, Any] | TrainConfig, report: Report | None = None) -> dict[str, float]:
+    """Train with ``params`` and return the metrics; ``val_acc`` is the best validation accuracy.
+
+    Returned keys: ``val_acc``, ``test_acc`` (of the best epoch's weights, when the data set
+    has a test split), ``num_params``, ``epochs`` (run), ``best_epoch``, ``train_seconds``
+    (training steps only, evaluation excluded), ``images_per_second`` (of those steps) and,
+    after resuming from ``state_file``, ``resumed_from_epoch``.
+    """
+    config = params if isinstance(params, TrainConfig) else TrainConfig.from_params(params)
+    trainer = _Trainer(config, report or _no_report)
+    try:
+        return trainer.run()
+    finally:
+        trainer.release()
+
+
+def throughput(
+    params: Mapping[str, Any], *, steps: int = 30, warmup: int = 5, synthetic: bool = False
+) -> float:
+    """Training images per second of the real training step.
+
+    ``synthetic=False``: batches come the real way (cached uint8 images, batched augmentation,
+    normalisation); ``synthetic=True``: the same step on normalised tensors made in advance on
+    the device, i.e. the model's speed alone. Their ratio is the data pipeline's efficiency.
+    """
+    config = TrainConfig.from_params(params)
+    trainer = _Trainer(config, _no_report)
+    try:
+        trainer.setup()
+        c, train = config, trainer.data.train
+        shape = (
+            c.batch_size,
+            trainer.spec.in_channels,
+            trainer.data.resolution,
+            trainer.data.resolution,
+        )
+        fixed = torch.randn(shape, generator=trainer.generator).to(trainer.device)
+        labels = torch.randint(
+            0, trainer.data.num_classes, (c.batch_size,), generator=trainer.generator
+        )
+        fixed_targets = labels.to(trainer.device)
+        trainer.model.train()
+
+        def batch(i: int) -> tuple[torch.Tensor, torch.Tensor]:
+            if synthetic:
+                return fixed, fixed_targets
+            index = torch.randint(0, len(train), (c.batch_size,), generator=trainer.generator).to(
+                trainer.device
+            )
+            return trainer.train_inputs(train.images[index]), train.labels[index]
+
+        for i in range(warmup):
+            trainer.step(*batch(i))
+        trainer.sync()
+        started = time.perf_counter()
+        for i in range(steps):
+            trainer.step(*batch(i))
+        trainer.sync()
+        return steps * c.batch_size / (time.perf_counter() - started)
+    finally:
+        trainer.release()
+
+
+def _no_report(value: float, step: int) -> None:
+    return None
+
+
+@dataclass
+class EarlyStopping:
+    """Stop after ``patience`` epochs without a better validation value (None: never)."""
+
+    patience: int | None
+    best: float = -math.inf
+    best_epoch: int = 0
+    since_best: int = 0
+
+    def update(self, value: float, epoch: int) -> bool:
+        """Record an epoch's value; True when training should stop now."""
+        if value > self.best:
+            self.best, self.best_epoch, self.since_best = value, epoch, 0
+        else:
+            self.since_best += 1
+        return self.patience is not None and self.since_best >= self.patience
+
+
+class _Trainer:
+    """One training run: set up once, then steps, epochs, evaluation."""
+
+    def __init__(self, config: TrainConfig, report: Report) -> None:
+        self.config = config
+        self.report = report
+        self.device = _device(config.device)
+        self.cuda = self.device.type == "cuda"
+        self.generator = torch.Generator().manual_seed(config.seed)
+        self.teacher: nn.Module | None = None
+
+    def setup(self) -> None:
+        c = self.config
+        torch.manual_seed(c.seed)
+        if self.cuda:
+            torch.backends.cudnn.benchmark = True
+        data = load_data(c, self.device)
+        self.data = data
+        channels = input_channels(c.model, data.channels)
+        self.repeat_channels = channels // data.channels
+        self.spec = ModelSpec(data.num_classes, channels, data.resolution, c.width)
+        model = build_model(c.model, self.spec)
+        if c.pretrained:
+            loaded, skipped = load_pretrained(model, c.model, c.pretrained)
+            log.debug("pretrained %s: %d tensors loaded, new: %s", c.pretrained, loaded, skipped)
+            if c.freeze_backbone:
+                freeze_backbone(model, c.model)
+        self.num_params = count_parameters(model)
+        model = model.to(self.device)
+        if self.cuda:
+            model = model.to(memory_format=torch.channels_last)
+        self.model = model
+        if c.pretrained and channels == 3:
+            self.mean, self.std = IMAGENET_MEAN.to(self.device), IMAGENET_STD.to(self.device)
+        else:
+            self.mean, self.std = data.mean, data.std
+        if c.teacher:
+            self.teacher = load_teacher(c.teacher, c.teacher_model, self.spec, self.device)
+        self.optimizer = _optimizer(model, c)
+        n = len(data.train)
+        # A last batch of one image would break batch norm: fold it into the others.
+        self.batches = max(
+            1, n // c.batch_size if n % c.batch_size == 1 else math.ceil(n / c.batch_size)
+        )
+        self.schedule = build_schedule(self.optimizer, c, self.batches)
+
+    def release(self) -> None:
+        """Free the accelerator memory of this run (the data set itself stays warm)."""
+        for name in ("model", "teacher", "optimizer", "schedule"):
+            if hasattr(self, name):
+                delattr(self, name)
+        if self.cuda:
+            torch.cuda.empty_cache()
+
+    def run(self) -> dict[str, float]:
+        c = self.config
+        self.setup()
+        metrics = self._train()
+        if self.data.test is not None:
+            metrics["test_acc"] = self.evaluate(self.data.test)
+        metrics["num_params"] = float(self.num_params)
+        if c.checkpoint:
+            save_checkpoint(
+                c.checkpoint,
+                self.model,
+                c.model,
+                self.spec,
+                val_acc=metrics["val_acc"],
+                classes=list(self.data.classes),
+            )
+        return metrics
+
+    # -- training ---------------------------------------------------------------------------
+
+    def step(self, inputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        """One optimiser step on a prepared batch; returns the (detached) loss."""
+        c = self.config
+        with torch.autocast("cuda", dtype=torch.bfloat16, enabled=self.cuda):
+            logits = self.model(inputs)
+            if self.teacher is not None:
+                with torch.no_grad():
+                    teacher_logits = self.teacher(inputs)
+                loss = kd_loss(
+                    logits.float(),
+                    teacher_logits.float(),
+                    targets,
+                    c.kd_temperature,
+                    c.kd_alpha,
+                    c.label_smoothing,
+                )
+            else:
+                loss = F.cross_entropy(logits.float(), targets, label_smoothing=c.label_smoothing)
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()  # type: ignore[no-untyped-call]
+        self.optimizer.step()
+        self.schedule.step()
+        return loss.detach()
+
+    def _train(self) -> dict[str, float]:
+        c, train = self.config, self.data.train
+        weights = self._class_weights(train) if c.balance == "weighted" else None
+        stopper = EarlyStopping(c.early_stopping_patience)
+        best_state = copy.deepcopy(self.model.state_dict())
+        seen, train_seconds, done, stopped = 0, 0.0, 0, False
+        values: dict[int, float] = {}  # validation accuracy per epoch
+        resumed = self._load_state()
+        if resumed is not None:
+            done, stopped = int(resumed["epoch"]), bool(resumed["stopped"])
+            stopper = EarlyStopping(**resumed["stopper"])
+            best_state = resumed["best_state"]
+            seen, train_seconds = int(resumed["seen"]), float(resumed["train_seconds"])
+            log.info("resuming from the state after epoch %d (%s)", done, c.state_file)
+            # The stopped run may not have reported its last epochs before it died: report
+            # every saved epoch again (the caller ignores the epochs it already has).
+            values = dict(resumed.get("values") or {done: resumed["last_value"]})
+            for step, value in sorted(values.items()):
+                self.report(float(value), int(step))
+        epoch = done
+        # A state saved after early stopping has nothing left to train.
+        for epoch in range(done + 1, c.num_epochs + 1 if not stopped else done + 1):
+            started = time.perf_counter()
+            self.model.train()
+            order = self._epoch_order(len(train), weights)
+            loss_sum = torch.zeros((), device=self.device)
+            for b in range(self.batches):
+                index = order[b * c.batch_size : (b + 1) * c.batch_size]
+                loss_sum += self.step(self.train_inputs(train.images[index]), train.labels[index])
+                seen += len(index)
+            mean_loss = float(loss_sum) / self.batches  # one device sync per epoch
+            train_seconds += time.perf_counter() - started
+            if not math.isfinite(mean_loss):
+                raise DivergedError(
+                    f"training loss became {mean_loss} in epoch {epoch} (lr {c.lr:g})"
+                )
+            val_acc = self.evaluate(self.data.val)
+            log.debug(
+                "epoch %d/%d loss %.4f val_acc %.4f lr %.3g",
+                epoch,
+                c.num_epochs,
+                mean_loss,
+                val_acc,
+                self.optimizer.param_groups[0]["lr"],
+            )
+            stopped = stopper.update(val_acc, epoch)
+            if stopper.best_epoch == epoch:
+                best_state = copy.deepcopy(self.model.state_dict())
+            # Saved before reporting: if the trial is stopped now (its worker told to quit, or
+            # killed), its retry continues after this epoch.
+            values[epoch] = val_acc
+            self._save_state(values, stopped, stopper, best_state, seen, train_seconds)
+            self.report(val_acc, epoch)  # may raise to prune the trial
+            if stopped:
+                log.debug("early stopping after epoch %d (best %d)", epoch, stopper.best_epoch)
+                break
+        self.model.load_state_dict(best_state)
+        metrics = {
+            "val_acc": stopper.best,
+            "epochs": float(epoch),
+            "best_epoch": float(stopper.best_epoch),
+            "train_seconds": train_seconds,
+            "images_per_second": seen / train_seconds if train_seconds > 0 else 0.0,
+        }
+        if resumed is not None:
+            metrics["resumed_from_epoch"] = float(resumed["epoch"])
+        return metrics
+
+    # -- resumable state -----------------------------------------------------------------------
+
+    def _fingerprint(self) -> str:
+        """What must match for a saved state to be resumed: the config, less the file itself."""
+        return repr(replace(self.config, state_file=None))
+
+    def _save_state(
+        self,
+        values: dict[int, float],
+        stopped: bool,
+        stopper: EarlyStopping,
+        best_state: dict[str, Any],
+        seen: int,
+        train_seconds: float,
+    ) -> None:
+        if not self.config.state_file:
+            return
+        path = Path(self.config.state_file)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        state = {
+            "fingerprint": self._fingerprint(),
+            "epoch": max(values),
+            "last_value": values[max(values)],
+            "values": dict(values),
+            "stopped": stopped,
+            "stopper": asdict(stopper),
+            "best_state": best_state,
+            "seen": seen,
+            "train_seconds": train_seconds,
+            "model": self.model.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "schedule": self.schedule.state_dict(),
+            "generator": self.generator.get_state(),
+            "torch_rng": torch.get_rng_state(),
+            "cuda_rng": torch.cuda.get_rng_state_all() if self.cuda else [],
+        }
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        torch.save(state, tmp)
+        tmp.replace(path)  # a reader never sees half a state
+
+    def _load_state(self) -> dict[str, Any] | None:
+        path = self.config.state_file
+        if not path or not Path(path).exists():
+            return None
+        try:
+            state: dict[str, Any] = torch.load(path, map_location=self.device, weights_only=False)
+        except Exception as exc:
+            log.warning("ignoring unreadable training state %s: %s", path, exc)
+            return None
+        if state.get("fingerprint") != self._fingerprint():
+            log.warning("ignoring training state %s: it belongs to other params", path)
+            return None
+        self.model.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.schedule.load_state_dict(state["schedule"])
+        self.generator.set_state(state["generator"].cpu())
+        torch.set_rng_state(state["torch_rng"].cpu())
+        if self.cuda and state["cuda_rng"]:
+            torch.cuda.set_rng_state_all([s.cpu() for s in state["cuda_rng"]])
+        return state
+
+    def _epoch_order(self, n: int, weights: torch.Tensor | None) -> torch.Tensor:
+        if weights is None:
+            order = torch.randperm(n, generator=self.generator)
+        else:  # class-balanced: draw with replacement, rare classes as often as common ones
+            order = torch.multinomial(weights, n, replacement=True, generator=self.generator)
+        return order.to(self.device)
+
+    def _class_weights(self, train: Split) -> torch.Tensor:
+        counts = torch.bincount(train.labels.cpu(), minlength=self.data.num_classes).double()
+        return (1.0 / counts.clamp_min(1))[train.labels.cpu()]
+
+    def train_inputs(self, images: torch.Tensor) -> torch.Tensor:
+        """A training batch from cached uint8 images: augmented, normalised, on the device."""
+        c, d = self.config, self.data
+        if not c.augment:
+            x = center_crop(images, d.resolution)
+        elif d.stored_resolution == d.resolution:
+            pad = max(1, d.resolution // 8)
+            x = random_translate_flip(images, pad, self.generator, flip=d.flip)
+        else:
+            x = random_resized_crop_flip(images, d.resolution, self.generator, flip=d.flip)
+        return self._prepare(x)
+
+    def _prepare(self, x: torch.Tensor) -> torch.Tensor:
+        if x.dtype == torch.uint8:
+            x = normalize(x, self.mean, self.std, torch.float32)
+        else:  # random-resized crops come back as float pixels in [0, 255]
+            x = (x / 255.0 - self.mean) / self.std
+        if self.repeat_channels > 1:
+            x = x.repeat(1, self.repeat_channels, 1, 1)
+        if self.cuda:
+            x = x.contiguous(memory_format=torch.channels_last)
+        return x
+
+    def sync(self) -> None:
+        if self.cuda:
+            torch.cuda.synchronize(self.device)
+
+    # -- evaluation --------------------------------------------------------------------------
+
+    @torch.no_grad()
+    def evaluate(self, split: Split) -> float:
+        self.model.eval()
+        correct = torch.zeros((), dtype=torch.int64, device=self.device)
+        for start in range(0, len(split), EVAL_BATCH):
+            images = center_crop(split.images[start : start + EVAL_BATCH], self.data.resolution)
+            with torch.autocast("cuda", dtype=torch.bfloat16, enabled=self.cuda):
+                logits = self.model(self._prepare(images))
+            correct += (logits.argmax(dim=1) == split.labels[start : start + EVAL_BATCH]).sum()
+        return float(correct) / max(1, len(split))
+
+
+def _device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError("device cuda was asked for, but no CUDA GPU is available")
+    return torch.device(name)
+
+
+def _optimizer(model: nn.Module, c: TrainConfig) -> torch.optim.Optimizer:
+    params = [p for p in model.parameters() if p.requires_grad]
+    if c.optimizer == "sgd":
+        return torch.optim.SGD(
+            params, lr=c.lr, momentum=c.momentum, nesterov=c.nesterov, weight_decay=c.weight_decay
+        )
+    if c.optimizer == "adam":
+        return torch.optim.Adam(params, lr=c.lr, weight_decay=c.weight_decay)
+    return torch.optim.AdamW(params, lr=c.lr, weight_decay=c.weight_decay)
