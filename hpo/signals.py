@@ -1,0 +1,86 @@
+"""Stopping a worker gracefully: SIGTERM or Ctrl-C once to stop soon, twice to stop now.
+
+On the first signal the worker stops at the next safe point: between trials at once, inside
+a trial at the end of the current epoch (its training state is saved; the trial is queued
+again and its retry resumes from that epoch). If the epoch does not end within
+``timeout`` seconds, the trial is interrupted where it is and queued again the same way;
+either way the worker exits 0. A second signal exits at once (the trial is then failed and
+queued again by the heartbeat check of another worker).
+
+The timeout should stay below the grace that schedulers give before SIGKILL (Kubernetes and
+Slurm: 30 s).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import threading
+from types import FrameType
+
+log = logging.getLogger("hpo.worker")
+
+
+class WorkerStopping(BaseException):  # a signal, like KeyboardInterrupt
+    """Raised at the end of an epoch when the worker has been told to stop.
+
+    A BaseException, so that an objective's ``except Exception`` does not swallow it.
+    """
+
+
+#: Sent by the worker to itself when the stop timeout expires: a real signal, so that it also
+#: interrupts a blocking call (time.sleep, a long C operation) in the objective.
+INTERRUPT_SIGNAL = signal.SIGUSR1
+
+
+class GracefulStop:
+    def __init__(self, timeout: float) -> None:
+        self.timeout = timeout
+        self.signal: int | None = None
+        self.in_objective = False  # the worker sets it while the objective runs
+        self._timer: threading.Timer | None = None
+
+    @property
+    def requested(self) -> bool:
+        return self.signal is not None
+
+    @property
+    def name(self) -> str:
+        return signal.Signals(self.signal).name if self.signal else ""
+
+    def install(self) -> None:
+        if threading.current_thread() is not threading.main_thread():
+            return  # signal handlers live in the main thread (tests run workers in threads)
+        signal.signal(signal.SIGTERM, self._handle)
+        signal.signal(signal.SIGINT, self._handle)
+        signal.signal(INTERRUPT_SIGNAL, self._interrupt)
+
+    def uninstall(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+            signal.signal(INTERRUPT_SIGNAL, signal.SIG_DFL)
+
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
+        if self.signal is not None:
+            log.warning("%s again: exiting now", signal.Signals(signum).name)
+            os._exit(128 + signum)
+        self.signal = signum
+        log.warning(
+            "%s: stopping after the current epoch (at most %.0fs); send it again to exit now",
+            signal.Signals(signum).name,
+            self.timeout,
+        )
+        # An objective that never reports (or a very long epoch) is interrupted after the
+        # timeout, and its trial queued again like at the end of an epoch.
+        self._timer = threading.Timer(self.timeout, os.kill, (os.getpid(), INTERRUPT_SIGNAL))
+        self._timer.daemon = True
+        self._timer.start()
+
+    def _interrupt(self, signum: int, frame: FrameType | None) -> None:
+        if self.in_objective:
+            log.warning("the epoch did not end within %.0fs: interrupting the trial", self.timeout)
+            raise WorkerStopping
