@@ -1,0 +1,624 @@
+"""Operations with real processes: killed workers, signals, faulty trials, database outages,
+GPU worker supervision, stopping and budgets. Liveness runs at 1 s heartbeats, 3 s grace."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import optuna
+import pytest
+from optuna.trial import TrialState
+
+from tests.conftest import run_hpo, start_hpo, write_json, write_module
+
+FAST_LIVENESS = {"heartbeat_interval": 1, "grace_period": 3}
+DIGITS_SLOW = {
+    # digits at 32 px: about a second per epoch on two CPU cores, enough to stop one mid-way
+    "dataset": "digits",
+    "model": "simple_cnn",
+    "resolution": 32,
+    "num_epochs": 6,
+    "momentum": 0.9,
+    "lr": 0.05,
+}
+
+
+def trials(storage: str, name: str) -> list[optuna.trial.FrozenTrial]:
+    return optuna.load_study(study_name=name, storage=storage).trials
+
+
+def counted(all_trials: list[optuna.trial.FrozenTrial]) -> list[optuna.trial.FrozenTrial]:
+    """The trials the budget counts: every trial a retry did not replace."""
+    replaced = {
+        t.system_attrs["retry_history"][-1]
+        for t in all_trials
+        if t.system_attrs.get("retry_history")
+    }
+    return [t for t in all_trials if t.number not in replaced]
+
+
+def wait_for(predicate: Any, timeout: float, what: str) -> None:
+    deadline = time.time() + timeout
+    while not predicate():
+        if time.time() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.1)
+
+
+def reported_epochs(storage: str, name: str) -> int:
+    running = [t for t in trials(storage, name) if t.state == TrialState.RUNNING]
+    return max((len(t.intermediate_values) for t in running), default=0)
+
+
+def digits_study(tmp_path: Path, storage: str, name: str, max_trials: int) -> None:
+    config = {
+        "config": {
+            "experimentName": name,
+            "objective": "training",
+            "maxTrialNum": max_trials,
+            "sampler": "random",
+            **FAST_LIVENESS,
+        },
+        "params": DIGITS_SLOW,
+        "search_space": {"weight_decay": {"_type": "loguniform", "_value": [1e-5, 1e-3]}},
+    }
+    write_json(tmp_path / f"{name}.json", config)
+    created = run_hpo(
+        "create-study",
+        "--space",
+        f"{name}.json",
+        "--checkpoint-dir",
+        "ckpt",
+        storage=storage,
+        cwd=tmp_path,
+    )
+    assert created.returncode == 0, created.stderr
+
+
+# -- liveness -----------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_a_killed_workers_trial_is_failed_retried_and_resumed_from_its_checkpoint(
+    tmp_path: Path, storage_url: str
+) -> None:
+    digits_study(tmp_path, storage_url, "killed", max_trials=2)
+    a = start_hpo("worker", "--study", "killed", storage=storage_url, cwd=tmp_path)
+    wait_for(lambda: reported_epochs(storage_url, "killed") >= 2, 120, "two epochs of trial 0")
+    a.send_signal(signal.SIGKILL)
+    a.wait()
+    killed_at = time.time()
+    [first] = [t for t in trials(storage_url, "killed") if t.state == TrialState.RUNNING]
+    epochs_done = len(first.intermediate_values)
+
+    b = run_hpo("worker", "--study", "killed", storage=storage_url, cwd=tmp_path, timeout=300)
+    assert b.returncode == 0, b.stderr
+    everything = trials(storage_url, "killed")
+    failed = next(t for t in everything if t.number == first.number)
+    assert failed.state == TrialState.FAIL
+    # Failed within the grace period (3 s) and a heartbeat check after it.
+    assert failed.datetime_complete is not None
+    assert failed.datetime_complete.timestamp() - killed_at < 3 + 1 + 5
+    [retry] = [t for t in everything if t.system_attrs.get("failed_trial") == first.number]
+    assert retry.state == TrialState.COMPLETE
+    assert retry.params == first.params
+    assert retry.user_attrs["hpo:seed"] == first.user_attrs["hpo:seed"]
+    # It resumed from the epoch the killed attempt had saved, not from scratch.
+    resumed = retry.user_attrs["hpo:resumed_from_epoch"]
+    assert epochs_done <= resumed <= epochs_done + 1 and resumed >= 2
+    assert sorted(retry.intermediate_values) == list(range(1, 7))
+    # The budget: exactly 2 trials counted, nothing left running, no checkpoint left over.
+    assert len(counted(everything)) == 2 and len(everything) == 3
+    assert all(t.state.is_finished() for t in everything)
+    assert not list((tmp_path / "ckpt").rglob("*.pt"))
+
+
+@pytest.mark.slow
+def test_sigterm_exits_0_and_the_trial_is_retried(tmp_path: Path, sqlite_url: str) -> None:
+    digits_study(tmp_path, sqlite_url, "termed", max_trials=1)
+    a = start_hpo("worker", "--study", "termed", storage=sqlite_url, cwd=tmp_path)
+    wait_for(lambda: reported_epochs(sqlite_url, "termed") >= 1, 120, "an epoch")
+    sent = time.time()
+    a.send_signal(signal.SIGTERM)
+    _, err = a.communicate(timeout=60)
+    assert a.returncode == 0, err
+    assert time.time() - sent < 20  # the current epoch, then out
+    assert "stopped by SIGTERM; its trial will be retried" in err
+    [stopped, retry] = trials(sqlite_url, "termed")
+    assert stopped.state == TrialState.FAIL
+    assert stopped.user_attrs["hpo:error"] == "worker stopped by SIGTERM"
+    assert retry.state == TrialState.WAITING and retry.params == stopped.params
+
+    b = run_hpo("worker", "--study", "termed", storage=sqlite_url, cwd=tmp_path, timeout=300)
+    assert b.returncode == 0, b.stderr
+    retry = trials(sqlite_url, "termed")[1]
+    assert retry.state == TrialState.COMPLETE
+    assert retry.user_attrs["hpo:resumed_from_epoch"] >= len(stopped.intermediate_values)
+
+
+def test_a_second_signal_exits_at_once(tmp_path: Path, sqlite_url: str) -> None:
+    write_module(
+        tmp_path, "sleepy", "import time\ndef run(params):\n    time.sleep(60)\n    return 1.0\n"
+    )
+    config = {
+        "config": {"experimentName": "twice", "model": "sleepy", "maxTrialNum": 1, **FAST_LIVENESS},
+        "search_space": {"x": {"_type": "uniform", "_value": [0, 1]}},
+    }
+    write_json(tmp_path / "s.json", config)
+    assert (
+        run_hpo("create-study", "--space", "s.json", storage=sqlite_url, cwd=tmp_path).returncode
+        == 0
+    )
+    a = start_hpo("worker", "--study", "twice", storage=sqlite_url, cwd=tmp_path)
+    wait_for(
+        lambda: any(t.state == TrialState.RUNNING for t in trials(sqlite_url, "twice")),
+        60,
+        "the trial",
+    )
+    a.send_signal(signal.SIGTERM)
+    time.sleep(0.5)
+    sent = time.time()
+    a.send_signal(signal.SIGTERM)
+    a.wait(timeout=10)
+    assert time.time() - sent < 5
+    assert a.returncode == 128 + signal.SIGTERM
+
+
+def test_an_objective_that_never_reports_is_interrupted_after_the_stop_timeout(
+    tmp_path: Path, sqlite_url: str
+) -> None:
+    write_module(
+        tmp_path, "sleepy", "import time\ndef run(params):\n    time.sleep(60)\n    return 1.0\n"
+    )
+    config = {
+        "config": {"experimentName": "quiet", "model": "sleepy", "maxTrialNum": 1, **FAST_LIVENESS},
+        "search_space": {"x": {"_type": "uniform", "_value": [0, 1]}},
+    }
+    write_json(tmp_path / "s.json", config)
+    assert (
+        run_hpo("create-study", "--space", "s.json", storage=sqlite_url, cwd=tmp_path).returncode
+        == 0
+    )
+    a = start_hpo(
+        "worker", "--study", "quiet", "--stop-timeout", "2", storage=sqlite_url, cwd=tmp_path
+    )
+    wait_for(
+        lambda: any(t.state == TrialState.RUNNING for t in trials(sqlite_url, "quiet")),
+        60,
+        "the trial",
+    )
+    sent = time.time()
+    a.send_signal(signal.SIGINT)
+    a.wait(timeout=30)
+    assert a.returncode == 0 and time.time() - sent < 10
+    [stopped, retry] = trials(sqlite_url, "quiet")
+    assert stopped.state == TrialState.FAIL and retry.state == TrialState.WAITING
+
+
+# -- faulty trials ------------------------------------------------------------------------------
+
+
+def test_faulty_trials_are_recorded_and_the_worker_goes_on(
+    tmp_path: Path, storage_url: str
+) -> None:
+    write_module(
+        tmp_path,
+        "faulty",
+        """
+        import math
+
+        def run(params):
+            kind = params["kind"]
+            if kind == "raises":
+                raise ValueError("bad batch norm statistics")
+            if kind == "nan":
+                return math.nan
+            if kind == "memory":
+                hog = bytearray(1 << 50)  # a petabyte: refused at once
+                return len(hog)
+            if kind == "torch-memory":
+                import torch
+                return float(torch.empty(1 << 48, dtype=torch.uint8).sum())
+            return 0.5
+        """,
+    )
+    config = {
+        "config": {
+            "experimentName": "faulty",
+            "model": "faulty",
+            "sampler": "grid",
+            **FAST_LIVENESS,
+        },
+        "search_space": {
+            "kind": {
+                "_type": "choice",
+                "_value": ["raises", "nan", "memory", "torch-memory", "fine"],
+            }
+        },
+    }
+    write_json(tmp_path / "s.json", config)
+    assert (
+        run_hpo("create-study", "--space", "s.json", storage=storage_url, cwd=tmp_path).returncode
+        == 0
+    )
+    worker = run_hpo("worker", "--study", "faulty", storage=storage_url, cwd=tmp_path)
+    assert worker.returncode == 0, worker.stderr
+    assert "Traceback" not in worker.stderr
+    by_kind = {t.params["kind"]: t for t in trials(storage_url, "faulty")}
+    assert by_kind["raises"].state == TrialState.FAIL
+    assert by_kind["raises"].user_attrs["hpo:error"] == "ValueError: bad batch norm statistics"
+    assert by_kind["nan"].state == TrialState.PRUNED  # divergence: pruned, by the documented rule
+    assert by_kind["nan"].user_attrs["hpo:error"] == "the objective returned nan for 'default'"
+    assert by_kind["memory"].state == TrialState.FAIL
+    assert by_kind["memory"].user_attrs["hpo:error"].startswith("out of memory: MemoryError")
+    assert by_kind["torch-memory"].state == TrialState.FAIL
+    assert by_kind["torch-memory"].user_attrs["hpo:error"].startswith("out of memory")
+    assert by_kind["fine"].state == TrialState.COMPLETE
+
+
+def test_a_diverging_training_run_is_pruned_with_its_reason(
+    tmp_path: Path, sqlite_url: str
+) -> None:
+    config = {
+        "config": {"experimentName": "diverge", "objective": "training", "sampler": "grid"},
+        "params": {"dataset": "digits", "model": "simple_cnn", "num_epochs": 2, "momentum": 0.9},
+        "search_space": {"lr": {"_type": "choice", "_value": [1e6, 0.05]}},
+    }
+    write_json(tmp_path / "s.json", config)
+    assert (
+        run_hpo("create-study", "--space", "s.json", storage=sqlite_url, cwd=tmp_path).returncode
+        == 0
+    )
+    worker = run_hpo("worker", "--study", "diverge", storage=sqlite_url, cwd=tmp_path)
+    assert worker.returncode == 0, worker.stderr
+    by_lr = {t.params["lr"]: t for t in trials(sqlite_url, "diverge")}
+    assert by_lr[1e6].state == TrialState.PRUNED
+    assert (
+        by_lr[1e6]
+        .user_attrs["hpo:error"]
+        .startswith("diverged: training loss became nan in epoch 1")
+    )
+    assert by_lr[0.05].state == TrialState.COMPLETE
+
+
+# -- database faults ----------------------------------------------------------------------------
+
+
+def _short_trials_study(
+    tmp_path: Path, storage: str, name: str, max_trials: int, sleep: float = 0.2
+) -> None:
+    # While a trial runs, a file named after its worker's pid says so (tests kill mid-trial).
+    write_module(
+        tmp_path,
+        "short",
+        f"""
+        import os, time
+        from pathlib import Path
+
+        def run(params):
+            marker = Path("running-" + str(os.getpid()))
+            marker.touch()
+            time.sleep({sleep})
+            marker.unlink()
+            return params["x"] * params["y"]
+        """,
+    )
+    config = {
+        "config": {
+            "experimentName": name,
+            "model": "short",
+            "maxTrialNum": max_trials,
+            "sampler": "random",
+            **FAST_LIVENESS,
+        },
+        "search_space": {
+            "x": {"_type": "uniform", "_value": [0, 1]},
+            "y": {"_type": "uniform", "_value": [0, 1]},
+        },
+    }
+    write_json(tmp_path / f"{name}.json", config)
+    created = run_hpo("create-study", "--space", f"{name}.json", storage=storage, cwd=tmp_path)
+    assert created.returncode == 0, created.stderr
+
+
+def _assert_exact(storage: str, name: str, n: int) -> list[optuna.trial.FrozenTrial]:
+    everything = trials(storage, name)
+    assert all(t.state.is_finished() for t in everything), [t.state for t in everything]
+    kept = counted(everything)
+    assert len(kept) == n
+    assert len({json.dumps(t.params, sort_keys=True) for t in kept if t.params}) == len(
+        [t for t in kept if t.params]
+    )
+    return everything
+
+
+def _pg_admin(sql: str) -> None:
+    from tests.conftest import _admin_connection
+
+    conn = _admin_connection()
+    with conn.cursor() as cur:
+        cur.execute(sql)
+    conn.close()
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+def test_workers_survive_their_connections_being_killed(tmp_path: Path, pg_url: str) -> None:
+    _short_trials_study(tmp_path, pg_url, "cut", 40)
+    database = pg_url.rsplit("/", 1)[1]
+    workers = [
+        start_hpo("worker", "--study", "cut", storage=pg_url, cwd=tmp_path) for _ in range(3)
+    ]
+    for _ in range(4):
+        time.sleep(1.5)
+        _pg_admin(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            f"WHERE datname = '{database}' AND pid <> pg_backend_pid()"
+        )
+    for w in workers:
+        _, err = w.communicate(timeout=300)
+        assert w.returncode == 0, err
+    _assert_exact(pg_url, "cut", 40)
+
+
+def _local_cluster() -> str | None:
+    """The local PostgreSQL cluster (version) when the tests may restart it."""
+    from tests.conftest import PG_SERVER
+
+    if "127.0.0.1" not in PG_SERVER and "localhost" not in PG_SERVER:
+        return None
+    if os.geteuid() != 0 or not Path("/etc/postgresql").is_dir():
+        return None
+    versions = sorted(os.listdir("/etc/postgresql"))
+    return versions[0] if versions else None
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+def test_a_postgres_restart_mid_study_loses_and_doubles_nothing(
+    tmp_path: Path, pg_url: str
+) -> None:
+    version = _local_cluster()
+    if version is None:
+        pytest.skip("restarting PostgreSQL needs the local cluster and root")
+    _short_trials_study(tmp_path, pg_url, "restart", 40, sleep=0.3)
+    workers = [
+        start_hpo("worker", "--study", "restart", storage=pg_url, cwd=tmp_path) for _ in range(4)
+    ]
+    wait_for(lambda: len(trials(pg_url, "restart")) >= 8, 120, "the study to get going")
+    restart = subprocess.run(
+        ["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "restart"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert restart.returncode == 0, restart.stderr
+    results = [w.communicate(timeout=600) for w in workers]
+    for w, (_, err) in zip(workers, results, strict=True):
+        assert w.returncode == 0, err
+    assert any("storage unreachable" in err for _, err in results)  # they did ride it out
+    _assert_exact(pg_url, "restart", 40)
+
+
+# -- chaos ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+def test_chaos_random_kills_still_give_exactly_the_budget(tmp_path: Path, pg_url: str) -> None:
+    # 100 trials of 1.5 s on 8 workers take at least 19 s, while six kills a second apart take
+    # about 6 s: the kills land mid-study on a fast machine as on a slow one.
+    _short_trials_study(tmp_path, pg_url, "chaos", 100, sleep=1.5)
+    rng = random.Random(7)
+    workers = [
+        start_hpo("worker", "--study", "chaos", storage=pg_url, cwd=tmp_path) for _ in range(8)
+    ]
+    kills = 0
+    deadline = time.time() + 600
+    while kills < 6 and time.time() < deadline:
+        time.sleep(1.0)
+        # Only a worker that is inside a trial counts: killing it must leave a trial to retry.
+        busy = [i for i, w in enumerate(workers) if (tmp_path / f"running-{w.pid}").exists()]
+        if not busy:
+            if all(w.poll() is not None for w in workers):
+                break
+            continue
+        victim = rng.choice(busy)
+        workers[victim].send_signal(signal.SIGKILL)
+        workers[victim].wait()
+        kills += 1
+        workers[victim] = start_hpo("worker", "--study", "chaos", storage=pg_url, cwd=tmp_path)
+    for w in workers:
+        w.communicate(timeout=600)
+        assert w.returncode == 0
+    everything = _assert_exact(pg_url, "chaos", 100)
+    assert kills == 6
+    assert len(everything) > 100  # the killed trials were retried
+    assert not any(t.state in (TrialState.RUNNING, TrialState.WAITING) for t in everything)
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+def test_32_workers_stay_within_a_bounded_number_of_connections(
+    tmp_path: Path, pg_url: str
+) -> None:
+    _short_trials_study(tmp_path, pg_url, "many", 320, sleep=0.05)
+    database = pg_url.rsplit("/", 1)[1]
+    workers = [
+        start_hpo("worker", "--study", "many", storage=pg_url, cwd=tmp_path) for _ in range(32)
+    ]
+    from tests.conftest import _admin_connection
+
+    conn = _admin_connection()
+    peak = 0
+    while any(w.poll() is None for w in workers):
+        with conn.cursor() as cur:
+            cur.execute(f"SELECT count(*) FROM pg_stat_activity WHERE datname = '{database}'")
+            peak = max(peak, cur.fetchone()[0])
+        time.sleep(0.1)
+    conn.close()
+    errors = [w.communicate()[1] for w in workers]
+    assert all(w.returncode == 0 for w in workers), [e for e in errors if "error" in e][:2]
+    assert not any("too many clients" in e for e in errors)
+    _assert_exact(pg_url, "many", 320)
+    print(f"peak connections of 32 workers: {peak}")
+    assert peak <= 2 * 32
+
+
+# -- GPU workers (the supervisor, on CPU) ---------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_gpu_supervisor_runs_one_worker_per_slot_and_restarts_a_dead_one(
+    tmp_path: Path, sqlite_url: str
+) -> None:
+    write_module(
+        tmp_path,
+        "gpu_probe",
+        """
+        import os, time
+        from pathlib import Path
+
+        def run(params):
+            marker = Path(os.environ["PROBE_DIR"]) / "crashed-once"
+            if params["x"] > 0.5 and not marker.exists():
+                marker.touch()
+                os._exit(3)  # a worker dying hard, as when the kernel kills it
+            time.sleep(0.3)
+            return {"default": params["x"], "gpu": float(os.environ["CUDA_VISIBLE_DEVICES"])}
+        """,
+    )
+    config = {
+        "config": {
+            "experimentName": "gpus",
+            "model": "gpu_probe",
+            "maxTrialNum": 16,
+            "sampler": "random",
+            **FAST_LIVENESS,
+        },
+        "search_space": {"x": {"_type": "uniform", "_value": [0, 1]}},
+    }
+    write_json(tmp_path / "s.json", config)
+    assert (
+        run_hpo("create-study", "--space", "s.json", storage=sqlite_url, cwd=tmp_path).returncode
+        == 0
+    )
+    env = {
+        **os.environ,
+        "HPO_STORAGE": sqlite_url,
+        "PROBE_DIR": str(tmp_path),
+        "PYTHONUNBUFFERED": "1",
+    }
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "hpo",
+            "worker",
+            "--study",
+            "gpus",
+            "--gpus",
+            "0,1",
+            "--trials-per-gpu",
+            "2",
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "starting 4 workers: gpu0, gpu0.1, gpu1, gpu1.1" in result.stderr
+    assert "exited with code 3: starting it again" in result.stderr
+    assert "[gpu1.1]" in result.stderr  # each child labels its lines
+    everything = _assert_exact(sqlite_url, "gpus", 16)
+    done = [t for t in everything if t.state == TrialState.COMPLETE]
+    assert {t.user_attrs["hpo:metrics"]["gpu"] for t in done} == {0.0, 1.0}
+    assert (tmp_path / "crashed-once").exists()
+
+
+def test_gpus_all_without_a_gpu_is_one_line(tmp_path: Path, sqlite_url: str) -> None:
+    if subprocess.run(["which", "nvidia-smi"], capture_output=True).returncode == 0:
+        pytest.skip("this machine has nvidia-smi")
+    result = run_hpo("worker", "--study", "x", "--gpus", "all", storage=sqlite_url)
+    assert result.returncode == 1 and "no NVIDIA GPU found" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+# -- lifecycle -----------------------------------------------------------------------------------
+
+
+def test_hpo_stop_lets_workers_finish_their_trial_and_set_budget_raises_it(
+    tmp_path: Path, sqlite_url: str
+) -> None:
+    _short_trials_study(tmp_path, sqlite_url, "life", 10, sleep=0.5)
+    worker = start_hpo("worker", "--study", "life", storage=sqlite_url, cwd=tmp_path)
+    wait_for(
+        lambda: sum(t.state.is_finished() for t in trials(sqlite_url, "life")) >= 2,
+        60,
+        "two trials",
+    )
+    assert run_hpo("stop", "life", storage=sqlite_url).returncode == 0
+    _, err = worker.communicate(timeout=60)
+    assert worker.returncode == 0 and "the study was stopped (hpo stop)" in err
+    stopped_at = trials(sqlite_url, "life")
+    assert all(t.state.is_finished() for t in stopped_at) and len(stopped_at) < 10
+
+    assert run_hpo("resume", "life", storage=sqlite_url).returncode == 0
+    raised = run_hpo("set-budget", "life", "--max-trials", "14", storage=sqlite_url)
+    assert raised.returncode == 0 and "budget: 14 trials (was 10 trials)" in raised.stderr
+    worker = run_hpo("worker", "--study", "life", storage=sqlite_url, cwd=tmp_path)
+    assert worker.returncode == 0, worker.stderr
+    _assert_exact(sqlite_url, "life", 14)
+
+
+# -- gRPC storage proxy ----------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+def test_workers_through_serve_storage_keep_the_budget_and_liveness(
+    tmp_path: Path, pg_url: str
+) -> None:
+    from tests.conftest import _free_port, hpo_env
+
+    _short_trials_study(tmp_path, pg_url, "proxied", 30, sleep=0.3)
+    port = _free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "hpo", "serve-storage", "--host", "127.0.0.1", "--port", str(port)],
+        env=hpo_env(pg_url),
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        grpc_url = f"grpc://127.0.0.1:{port}"
+        workers = [
+            start_hpo("worker", "--study", "proxied", storage=grpc_url, cwd=tmp_path)
+            for _ in range(3)
+        ]
+        wait_for(
+            lambda: sum(t.state.is_finished() for t in trials(pg_url, "proxied")) >= 4,
+            120,
+            "progress",
+        )
+        marker = tmp_path / f"running-{workers[0].pid}"
+        wait_for(marker.exists, 60, "worker 0 to be inside a trial")
+        workers[0].send_signal(signal.SIGKILL)  # its trial is failed by the server's watcher
+        workers[0].wait()
+        for w in workers[1:]:
+            _, err = w.communicate(timeout=300)
+            assert w.returncode == 0, err
+        everything = _assert_exact(pg_url, "proxied", 30)
+        assert any(t.system_attrs.get("failed_trial") is not None for t in everything)
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
