@@ -1,0 +1,388 @@
+"""``hpo compare``: which tuner found the better model, how fast, and how sure that is.
+
+For each tuner (sampler) of a group, over its repeats: trials complete / pruned / failed, the
+best value (mean ± standard deviation over repeats), how many trials and how much compute it
+took to reach a target, the mean best-so-far over the first N trials (the area under the
+best-so-far curve divided by N, N the shortest run: a tuner that finds good models early
+scores better), the mean rank over repeats and, with repeats, a rank test: Friedman for three
+or more tuners, Wilcoxon signed-rank for two (repeat k of every tuner shares a seed, so the
+repeats pair up). Compute is the wall-clock time of trials in the order they finished.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from hpo.errors import InvalidInputError, StudyNotFoundError
+from hpo.spec import StudySpec
+
+if TYPE_CHECKING:
+    from optuna.storages import BaseStorage
+    from optuna.trial import FrozenTrial
+
+
+@dataclass(frozen=True)
+class Run:
+    """One study of a comparison: its finished trials in the order they finished."""
+
+    study: str
+    sampler: str
+    repeat: int
+    maximize: bool
+    trials: list[FrozenTrial]
+
+    def curve(self) -> list[tuple[float, float]]:
+        """(compute seconds so far, best value so far) after each finished trial.
+
+        The best is NaN until the first complete trial.
+        """
+        from optuna.trial import TrialState
+
+        points = []
+        spent, best = 0.0, math.nan
+        for t in self.trials:
+            spent += _seconds(t)
+            if (
+                t.state == TrialState.COMPLETE
+                and t.value is not None
+                and (math.isnan(best) or (t.value > best if self.maximize else t.value < best))
+            ):
+                best = t.value
+            points.append((spent, best))
+        return points
+
+    @property
+    def best(self) -> float:
+        values = [b for _, b in self.curve() if not math.isnan(b)]
+        return values[-1] if values else math.nan
+
+    def reach(self, target: float) -> tuple[int, float] | None:
+        """(trials, compute seconds) until the best first reached ``target``; None if never."""
+        for n, (spent, best) in enumerate(self.curve(), 1):
+            if not math.isnan(best) and (best >= target if self.maximize else best <= target):
+                return n, spent
+        return None
+
+
+def _seconds(trial: FrozenTrial) -> float:
+    if trial.datetime_start is None or trial.datetime_complete is None:
+        return 0.0
+    return max(0.0, (trial.datetime_complete - trial.datetime_start).total_seconds())
+
+
+@dataclass
+class TunerRow:
+    sampler: str
+    studies: list[str]
+    complete: int
+    pruned: int
+    failed: int
+    best: list[float]  # per repeat
+    reached: int
+    trials_to_target: float | None  # median over the repeats that reached it
+    seconds_to_target: float | None
+    mean_best_so_far: float  # area under the best-so-far curve / N, mean over repeats
+    mean_rank: float | None = None
+
+    @property
+    def best_mean(self) -> float:
+        finite = [b for b in self.best if not math.isnan(b)]
+        return statistics.fmean(finite) if finite else math.nan
+
+    @property
+    def best_std(self) -> float:
+        finite = [b for b in self.best if not math.isnan(b)]
+        return statistics.stdev(finite) if len(finite) > 1 else 0.0
+
+
+@dataclass
+class RankTest:
+    method: str
+    statistic: float
+    p_value: float
+    note: str = ""
+
+
+@dataclass
+class Comparison:
+    maximize: bool
+    target: float | None
+    horizon: int  # N of the mean best-so-far
+    rows: list[TunerRow]
+    test: RankTest | None
+    runs: list[Run] = field(repr=False)
+
+    def to_json(self) -> dict[str, Any]:
+        def number(x: float | None) -> float | None:
+            return None if x is None or math.isnan(x) else x
+
+        return {
+            "direction": "maximize" if self.maximize else "minimize",
+            "target": self.target,
+            "horizon": self.horizon,
+            "tuners": [
+                {
+                    "sampler": r.sampler,
+                    "studies": r.studies,
+                    "complete": r.complete,
+                    "pruned": r.pruned,
+                    "failed": r.failed,
+                    "best": [number(b) for b in r.best],
+                    "best_mean": number(r.best_mean),
+                    "best_std": number(r.best_std),
+                    "reached": r.reached,
+                    "trials_to_target": r.trials_to_target,
+                    "seconds_to_target": r.seconds_to_target,
+                    "mean_best_so_far": number(r.mean_best_so_far),
+                    "mean_rank": r.mean_rank,
+                }
+                for r in self.rows
+            ],
+            "rank_test": None
+            if self.test is None
+            else {
+                "method": self.test.method,
+                "statistic": number(self.test.statistic),
+                "p_value": number(self.test.p_value),
+                "note": self.test.note,
+            },
+        }
+
+
+# -- loading -----------------------------------------------------------------------------------
+
+
+def resolve_studies(storage: BaseStorage, names: Sequence[str]) -> list[StudySpec]:
+    """Group names and study names → the specs of every study they stand for."""
+    from hpo.groups import group_members
+    from hpo.study import find_study_id, load_spec
+
+    specs: list[StudySpec] = []
+    for name in names:
+        if find_study_id(storage, name) is not None:
+            specs.append(load_spec(storage, name)[1])
+            continue
+        try:
+            specs.extend(group_members(storage, name))
+        except StudyNotFoundError:
+            raise StudyNotFoundError(f"no study or group named {name!r}") from None
+    seen: set[str] = set()
+    return [s for s in specs if not (s.name in seen or seen.add(s.name))]  # type: ignore[func-returns-value]
+
+
+def load_trials(storage: BaseStorage, specs: Sequence[StudySpec]) -> dict[str, list[FrozenTrial]]:
+    """Every trial of each study, read once (compare, importance and report share them)."""
+    from hpo.study import load_study_id
+
+    return {
+        spec.name: storage.get_all_trials(load_study_id(storage, spec.name), deepcopy=False)
+        for spec in specs
+    }
+
+
+def load_runs(storage: BaseStorage, specs: Sequence[StudySpec]) -> list[Run]:
+    return runs_from(specs, load_trials(storage, specs))
+
+
+def runs_from(specs: Sequence[StudySpec], trials: Mapping[str, Sequence[FrozenTrial]]) -> list[Run]:
+    """The runs of a comparison: each study's finished trials in the order they finished."""
+    from optuna.trial import TrialState
+
+    finished_states = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
+    runs = []
+    directions = {tuple(s.directions) for s in specs}
+    if len(directions) > 1:
+        raise InvalidInputError(
+            "these studies optimise in different directions; compare one kind at a time"
+        )
+    for spec in specs:
+        if spec.is_multi_objective:
+            raise InvalidInputError(
+                f"study {spec.name!r} has several objectives; hpo compare needs one"
+            )
+        finished = sorted(
+            (t for t in trials[spec.name] if t.state in finished_states),
+            key=lambda t: (t.datetime_complete or t.datetime_start, t.number),
+        )
+        runs.append(
+            Run(
+                spec.name,
+                spec.sampler.name,
+                spec.repeat,
+                spec.directions[0] == "maximize",
+                finished,
+            )
+        )
+    return runs
+
+
+# -- summarising -------------------------------------------------------------------------------
+
+
+def compare(runs: Sequence[Run], target: float | None = None) -> Comparison:
+    from optuna.trial import TrialState
+
+    if not runs:
+        raise InvalidInputError("nothing to compare")
+    maximize = runs[0].maximize
+    horizon = min((len(r.trials) for r in runs), default=0)
+    by_sampler: dict[str, list[Run]] = defaultdict(list)
+    for run in runs:
+        by_sampler[run.sampler].append(run)
+    rows = []
+    for sampler, sampler_runs in by_sampler.items():
+        sampler_runs.sort(key=lambda r: r.repeat)
+        reached = [r.reach(target) for r in sampler_runs] if target is not None else []
+        hits = [h for h in reached if h is not None]
+        rows.append(
+            TunerRow(
+                sampler=sampler,
+                studies=[r.study for r in sampler_runs],
+                complete=sum(
+                    t.state == TrialState.COMPLETE for r in sampler_runs for t in r.trials
+                ),
+                pruned=sum(t.state == TrialState.PRUNED for r in sampler_runs for t in r.trials),
+                failed=sum(t.state == TrialState.FAIL for r in sampler_runs for t in r.trials),
+                best=[r.best for r in sampler_runs],
+                reached=len(hits),
+                trials_to_target=statistics.median(h[0] for h in hits) if hits else None,
+                seconds_to_target=statistics.median(h[1] for h in hits) if hits else None,
+                mean_best_so_far=statistics.fmean(
+                    _mean_best_so_far(r, horizon) for r in sampler_runs
+                )
+                if horizon
+                else math.nan,
+            )
+        )
+    _mean_ranks(rows, maximize)
+    rows.sort(key=lambda r: (math.isnan(r.best_mean), -r.best_mean if maximize else r.best_mean))
+    return Comparison(maximize, target, horizon, rows, _rank_test(rows, maximize), list(runs))
+
+
+def _mean_best_so_far(run: Run, horizon: int) -> float:
+    """Mean of the best-so-far over the first ``horizon`` trials; before the first complete
+    trial, the run's worst complete value (no credit for finding nothing yet)."""
+    from optuna.trial import TrialState
+
+    values = [t.value for t in run.trials if t.state == TrialState.COMPLETE and t.value is not None]
+    if not values:
+        return math.nan
+    worst = min(values) if run.maximize else max(values)
+    curve = [worst if math.isnan(b) else b for _, b in run.curve()[:horizon]]
+    return statistics.fmean(curve)
+
+
+def _paired_bests(rows: list[TunerRow]) -> list[list[float]] | None:
+    """best[tuner][repeat] when every tuner has the same number of finite repeats."""
+    bests = [r.best for r in rows]
+    if len({len(b) for b in bests}) != 1 or any(math.isnan(v) for b in bests for v in b):
+        return None
+    return bests
+
+
+def _mean_ranks(rows: list[TunerRow], maximize: bool) -> None:
+    from scipy.stats import rankdata
+
+    bests = _paired_bests(rows)
+    if bests is None or len(rows) < 2:
+        return
+    ranks: list[list[float]] = [[] for _ in rows]
+    for k in range(len(bests[0])):
+        column = [b[k] for b in bests]
+        ranked = rankdata([-v for v in column] if maximize else column)  # 1 = best
+        for i, rank in enumerate(ranked):
+            ranks[i].append(float(rank))
+    for row, r in zip(rows, ranks, strict=True):
+        row.mean_rank = statistics.fmean(r)
+
+
+def _rank_test(rows: list[TunerRow], maximize: bool) -> RankTest | None:
+    import warnings
+
+    from scipy.stats import friedmanchisquare, wilcoxon
+
+    bests = _paired_bests(rows)
+    if bests is None or len(rows) < 2 or len(bests[0]) < 2:
+        return None
+    repeats = len(bests[0])
+    note = "few repeats: a large p-value says little" if repeats < 5 else ""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # scipy warns about small samples and ties
+        if len(rows) == 2:
+            differences = [a - b for a, b in zip(bests[0], bests[1], strict=True)]
+            if all(d == 0 for d in differences):
+                return RankTest("Wilcoxon signed-rank", 0.0, 1.0, "identical results")
+            result = wilcoxon(bests[0], bests[1])
+            return RankTest(
+                "Wilcoxon signed-rank", float(result.statistic), float(result.pvalue), note
+            )
+        result = friedmanchisquare(*bests)
+        return RankTest("Friedman", float(result.statistic), float(result.pvalue), note)
+
+
+# -- presenting --------------------------------------------------------------------------------
+
+
+def render_comparison(comparison: Comparison) -> str:
+    """The comparison as a terminal table, with the rank test below it."""
+    from hpo.table import render
+
+    def fmt(x: float | None, spec: str = ".4g") -> str | None:
+        return None if x is None or math.isnan(x) else format(x, spec)
+
+    n_runs = {r.sampler: len(r.studies) for r in comparison.rows}
+    rows = []
+    for r in comparison.rows:
+        best = fmt(r.best_mean)
+        if best is not None and len(r.best) > 1:
+            best = f"{best} ± {r.best_std:.2g}"
+        rows.append(
+            [
+                r.sampler,
+                n_runs[r.sampler],
+                r.complete,
+                r.pruned,
+                r.failed,
+                best,
+                None if comparison.target is None else f"{r.reached}/{n_runs[r.sampler]}",
+                fmt(r.trials_to_target, ".3g"),
+                fmt(r.seconds_to_target, ".4g"),
+                fmt(r.mean_best_so_far),
+                fmt(r.mean_rank, ".2f"),
+            ]
+        )
+    table = render(
+        [
+            "tuner",
+            "runs",
+            "complete",
+            "pruned",
+            "failed",
+            "best (mean ± sd)",
+            "reached",
+            "trials→target",
+            "seconds→target",
+            f"mean best@{comparison.horizon}",
+            "mean rank",
+        ],
+        rows,
+    )
+    lines = [table]
+    if comparison.target is not None:
+        lines.append(
+            f"target {comparison.target:g}: medians over the runs that reached it; "
+            "compute is the trials' wall-clock time in the order they finished"
+        )
+    test = comparison.test
+    if test is not None:
+        verdict = "differ" if test.p_value < 0.05 else "no significant difference"
+        line = f"{test.method}: statistic {test.statistic:.3g}, p = {test.p_value:.3g} ({verdict})"
+        lines.append(line + (f"; {test.note}" if test.note else ""))
+    elif max(n_runs.values()) < 2:
+        lines.append("one run per tuner: no rank test (create the group with --repeats K)")
+    return "\n".join(lines)

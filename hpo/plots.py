@@ -1,0 +1,110 @@
+"""Figures of a comparison: best-so-far curves against trial number and against compute time.
+
+PNG (matplotlib, for papers and reports) and interactive HTML (plotly, self-contained: the
+file opens offline). One line per study, one colour per tuner.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from hpo.compare import Comparison
+
+X_AXES = (("trial", "trials finished"), ("seconds", "compute (s)"))
+
+
+def _series(comparison: Comparison, axis: str) -> list[tuple[str, str, list[float], list[float]]]:
+    """(tuner, study, x, best-so-far) per run, from its first complete trial on."""
+    out = []
+    for run in comparison.runs:
+        xs, ys = [], []
+        for n, (spent, best) in enumerate(run.curve(), 1):
+            if not math.isnan(best):
+                xs.append(float(n) if axis == "trial" else spent)
+                ys.append(best)
+        out.append((run.sampler, run.study, xs, ys))
+    return out
+
+
+def write_png(comparison: Comparison, path: Path) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")  # no screen on a GPU node
+    import matplotlib.pyplot as plt
+
+    tuners = sorted({r.sampler for r in comparison.runs})
+    colours = {t: f"C{i}" for i, t in enumerate(tuners)}
+    figure, axes = plt.subplots(1, 2, figsize=(12, 4.5), constrained_layout=True)
+    for ax, (axis, label) in zip(axes, X_AXES, strict=True):
+        labelled: set[str] = set()
+        for tuner, _study, xs, ys in _series(comparison, axis):
+            ax.step(
+                xs,
+                ys,
+                where="post",
+                color=colours[tuner],
+                alpha=0.8,
+                label=None if tuner in labelled else tuner,
+            )
+            labelled.add(tuner)
+        if comparison.target is not None:
+            ax.axhline(comparison.target, color="grey", linestyle="--", linewidth=1)
+        ax.set_xlabel(label)
+        ax.set_ylabel("best so far")
+        ax.grid(alpha=0.3)
+        ax.legend()
+    figure.suptitle("best value so far, per tuner (one line per run)")
+    figure.savefig(path, dpi=120)
+    plt.close(figure)
+    return path
+
+
+def curves_figure(comparison: Comparison, axis: str) -> object:
+    """A plotly figure of the best-so-far curves against ``axis`` ("trial" or "seconds")."""
+    import plotly.graph_objects as go
+
+    label = dict(X_AXES)[axis]
+    tuners = sorted({r.sampler for r in comparison.runs})
+    palette = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2"]
+    colours = {t: palette[i % len(palette)] for i, t in enumerate(tuners)}
+    figure = go.Figure()
+    shown: set[str] = set()
+    for tuner, study, xs, ys in _series(comparison, axis):
+        figure.add_trace(
+            go.Scatter(
+                x=xs,
+                y=ys,
+                mode="lines",
+                line={"shape": "hv", "color": colours[tuner]},
+                name=tuner,
+                legendgroup=tuner,
+                showlegend=tuner not in shown,
+                hovertemplate=f"{study}<br>{label} %{{x}}<br>best %{{y}}<extra></extra>",
+            )
+        )
+        shown.add(tuner)
+    if comparison.target is not None:
+        figure.add_hline(y=comparison.target, line_dash="dash", line_color="grey")
+    figure.update_layout(
+        title=f"best value so far against {label}", xaxis_title=label, yaxis_title="best so far"
+    )
+    return figure
+
+
+def write_html(comparison: Comparison, path: Path) -> Path:
+    """Both curve figures in one self-contained HTML file."""
+    parts = [
+        curves_figure(comparison, axis).to_html(  # type: ignore[attr-defined]
+            full_html=False, include_plotlyjs=(n == 0)
+        )
+        for n, (axis, _) in enumerate(X_AXES)
+    ]
+    path.write_text(
+        "<!doctype html><html><head><meta charset='utf-8'><title>hpo compare</title></head>"
+        f"<body>{''.join(parts)}</body></html>",
+        encoding="utf-8",
+    )
+    return path

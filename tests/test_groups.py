@@ -1,0 +1,112 @@
+"""Comparison groups: one study per sampler and repeat, served evenly by group workers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import optuna
+import pytest
+
+from hpo.config_file import parse_config
+from hpo.errors import InvalidInputError
+from hpo.groups import GroupWorker, build_group, create_group, group_members
+from hpo.storage import open_storage
+from hpo.study import Overrides
+from tests.conftest import run_hpo, start_hpo, write_json, write_module
+
+SPACE = {"x": {"_type": "uniform", "_value": [0, 1]}, "y": {"_type": "uniform", "_value": [0, 1]}}
+
+
+@pytest.fixture
+def module(tmp_path: Path) -> Path:
+    write_module(
+        tmp_path,
+        "quad",
+        "def run(params):\n    return -(params['x'] - 0.7) ** 2 - (params['y'] - 0.2) ** 2\n",
+    )
+    return tmp_path
+
+
+def test_a_group_is_one_study_per_sampler_and_repeat(sqlite_url: str, module: Path) -> None:
+    config = parse_config(
+        {
+            "config": {"experimentName": "cmp", "maxTrialNum": 6, "model": "quad"},
+            "search_space": SPACE,
+        }
+    )
+    group, specs, _ = build_group(
+        config, Overrides(seed=5), ["tpe", "random", "evolution"], 2, cwd=str(module)
+    )
+    assert group == "cmp"
+    assert [s.name for s in specs] == [
+        f"cmp-{sampler}-r{repeat}" for repeat in (1, 2) for sampler in ("tpe", "random", "cmaes")
+    ]
+    # Repeat k of every sampler shares a seed; repeats differ.
+    assert len({s.seed for s in specs if s.repeat == 1}) == 1
+    assert {s.seed for s in specs if s.repeat == 1} != {s.seed for s in specs if s.repeat == 2}
+    assert all(s.max_trials == 6 and s.group == "cmp" for s in specs)
+    storage = open_storage(sqlite_url)
+    create_group(storage, specs, exist_ok=False)
+    assert [s.name for s in group_members(storage, "cmp")] == [s.name for s in specs]
+
+
+def test_samplers_listed_twice_are_refused(module: Path) -> None:
+    config = parse_config({"search_space": SPACE})
+    with pytest.raises(InvalidInputError, match="twice"):
+        build_group(config, Overrides(), ["tpe", "TPE"], 1)
+
+
+def test_group_worker_advances_the_tuners_evenly(sqlite_url: str, module: Path) -> None:
+    config = parse_config(
+        {
+            "config": {"experimentName": "even", "maxTrialNum": 5, "model": "quad"},
+            "search_space": SPACE,
+        }
+    )
+    _, specs, _ = build_group(config, Overrides(), ["tpe", "random", "qmc"], 1, cwd=str(module))
+    storage = open_storage(sqlite_url)
+    create_group(storage, specs, exist_ok=False)
+    worker = GroupWorker(storage, "even", n_trials=7, stop_timeout=5)
+    worker.run()
+    counts = sorted(
+        len(optuna.load_study(study_name=s.name, storage=sqlite_url).trials) for s in specs
+    )
+    assert counts == [2, 2, 3]  # 7 trials over 3 tuners: never more than one apart
+    GroupWorker(open_storage(sqlite_url), "even", n_trials=None, stop_timeout=5).run()
+    assert all(
+        len(optuna.load_study(study_name=s.name, storage=sqlite_url).trials) == 5 for s in specs
+    )
+
+
+def test_group_through_the_cli_with_two_workers(
+    tmp_path: Path, module: Path, sqlite_url: str
+) -> None:
+    config = {
+        "config": {"experimentName": "cli", "maxTrialNum": 8, "model": "quad"},
+        "search_space": SPACE,
+    }
+    write_json(tmp_path / "s.json", config)
+    created = run_hpo(
+        "create-study",
+        "--space",
+        "s.json",
+        "--sampler",
+        "tpe,random",
+        "--repeats",
+        "2",
+        storage=sqlite_url,
+        cwd=tmp_path,
+    )
+    assert created.returncode == 0, created.stderr
+    assert created.stdout.split() == ["cli-tpe-r1", "cli-random-r1", "cli-tpe-r2", "cli-random-r2"]
+    workers = [
+        start_hpo("worker", "--group", "cli", storage=sqlite_url, cwd=tmp_path) for _ in range(2)
+    ]
+    for w in workers:
+        _, err = w.communicate(timeout=300)
+        assert w.returncode == 0, err
+    for name in created.stdout.split():
+        trials = optuna.load_study(study_name=name, storage=sqlite_url).trials
+        assert len(trials) == 8 and all(t.state.is_finished() for t in trials)
+    neither = run_hpo("worker", storage=sqlite_url)
+    assert neither.returncode == 2 and "give --study NAME or --group NAME" in neither.stderr

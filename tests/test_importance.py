@@ -1,0 +1,132 @@
+"""hpo importance on objectives whose importances are known by construction."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import assert_one_line_error, run_hpo, write_json, write_module
+
+# f = 2x + y + 0·z with x, y, z uniform on [0, 1]: x carries 4/5 of the variance, y 1/5, z none.
+LINEAR = """
+def run(params):
+    return 2.0 * params["x"] + params["y"] + 0.0 * params["z"]
+"""
+SPACE = {name: {"_type": "uniform", "_value": [0, 1]} for name in ("x", "y", "z")}
+
+
+def _group(tmp_path: Path, url: str, space: dict[str, object], trials: int) -> None:
+    write_module(tmp_path, "linear", LINEAR)
+    config = {
+        "config": {"experimentName": "imp", "maxTrialNum": trials, "model": "linear", "seed": 1},
+        "search_space": space,
+    }
+    write_json(tmp_path / "s.json", config)
+    created = run_hpo(
+        "create-study", "--space", "s.json", "--sampler", "random,tpe",
+        storage=url, cwd=tmp_path,
+    )  # fmt: skip
+    assert created.returncode == 0, created.stderr
+    ran = run_hpo("worker", "--group", "imp", storage=url, cwd=tmp_path, timeout=600)
+    assert ran.returncode == 0, ran.stderr
+
+
+def test_the_dominant_parameter_ranks_first_under_random_sampling(
+    tmp_path: Path, sqlite_url: str
+) -> None:
+    _group(tmp_path, sqlite_url, SPACE, trials=80)
+    result = run_hpo("importance", "imp", "--json", storage=sqlite_url, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    by_tuner = {r["sampler"]: r for r in json.loads(result.stdout)}
+    random = by_tuner["random"]
+    assert random["trials"] == 80
+    assert random["top"] == {"ped_anova": "x", "fanova": "x"}
+    params = {p["param"]: p for p in random["params"]}
+    # fANOVA's share for x near its 0.8 by construction; z, which does nothing, near 0.
+    assert 0.6 < params["x"]["fanova"]["value"] < 0.95
+    assert params["z"]["fanova"]["value"] < 0.1
+    for method in ("ped_anova", "fanova"):
+        assert all(p[method]["low"] <= p[method]["high"] for p in params.values())
+        # The intervals separate the parameter that matters from the one that does nothing.
+        assert params["x"][method]["low"] > params["z"][method]["high"]
+    assert not any("concentrated" in f or "biased" in f for f in random["flags"])
+    # TPE's importances describe where it searched: always flagged, never called reliable.
+    tpe = by_tuner["tpe"]
+    assert any("biased" in f or "concentrated" in f for f in tpe["flags"])
+
+    text = run_hpo("importance", "imp", storage=sqlite_url, cwd=tmp_path)
+    assert text.returncode == 0, text.stderr
+    assert "most important parameter per tuner:" in text.stdout
+    table = text.stdout.split("most important parameter per tuner:")[1].splitlines()
+    random_row = next(line for line in table if line.startswith("random"))
+    tpe_row = next(line for line in table if line.startswith("tpe"))
+    assert random_row.split()[2] == "x" and random_row.rstrip().endswith("yes")
+    assert "no:" in tpe_row
+    disagree = "the tuners disagree on the most important parameter"
+    assert (disagree in text.stdout) == (tpe["top"]["ped_anova"] != "x")
+
+    # The report: the same tables and notes, figures inline, PNGs beside it.
+    made = run_hpo("report", "imp", "--out", "rep", storage=sqlite_url, cwd=tmp_path)
+    assert made.returncode == 0, made.stderr
+    page = (tmp_path / "rep" / "report.html").read_text()
+    assert page.count("plotly.js v") == 1  # plotly.js inlined, once
+    assert "<script src=" not in page  # nothing to fetch: opens offline
+    for needle in (
+        "Comparison",
+        "Parameter importance",
+        "most important parameter per tuner:",
+        "imp-random (random)",
+        "imp-tpe (tpe)",
+        "hpo best imp-random --format dropt",
+    ):
+        assert needle in page, needle
+    assert (disagree in page) == (tpe["top"]["ped_anova"] != "x")
+    for png in ("compare.png", "importance.png"):
+        assert (tmp_path / "rep" / png).read_bytes().startswith(b"\x89PNG")
+
+
+def test_conditional_parameters_are_assessed(tmp_path: Path, sqlite_url: str) -> None:
+    space = {
+        **SPACE,
+        "optimizer": {
+            "_type": "choice",
+            "_value": [
+                {"_name": "sgd", "momentum": {"_type": "uniform", "_value": [0, 0.99]}},
+                {"_name": "adam", "beta1": {"_type": "uniform", "_value": [0.8, 0.99]}},
+            ],
+        },
+    }
+    _group(tmp_path, sqlite_url, space, trials=40)
+    result = run_hpo("importance", "imp-random", "--json", storage=sqlite_url, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    [only] = json.loads(result.stdout)
+    params = {p["param"]: p for p in only["params"]}
+    conditional = [name for name in params if "momentum" in name or "beta1" in name]
+    assert len(conditional) == 2, params
+    for name in conditional:
+        assert params[name]["ped_anova"] is not None
+        assert params[name]["within_branch"] or params[name]["fanova"] is None
+    assert params["x"]["fanova"] is not None and not params["x"]["within_branch"]
+
+
+def test_too_few_trials_is_one_line(tmp_path: Path, sqlite_url: str) -> None:
+    _group(tmp_path, sqlite_url, SPACE, trials=3)
+    result = run_hpo("importance", "imp-random", storage=sqlite_url, cwd=tmp_path)
+    assert_one_line_error(result, 1, "has 3 complete trials; importance needs at least 8")
+
+
+@pytest.mark.parametrize("bootstrap", ["0"])
+def test_no_bootstrap_gives_point_estimates(
+    tmp_path: Path, sqlite_url: str, bootstrap: str
+) -> None:
+    _group(tmp_path, sqlite_url, SPACE, trials=20)
+    result = run_hpo(
+        "importance", "imp-random", "--bootstrap", bootstrap, "--json",
+        storage=sqlite_url, cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    [only] = json.loads(result.stdout)
+    for p in only["params"]:
+        assert p["ped_anova"]["low"] == p["ped_anova"]["value"] == p["ped_anova"]["high"]
