@@ -94,12 +94,12 @@ def _cmaes(b: SamplerBuild) -> BaseSampler:
 def _grid(b: SamplerBuild) -> BaseSampler:
     import secrets
 
-    from optuna.samplers import GridSampler
+    from hpo.grid import NumberedGridSampler
 
-    sampler = GridSampler(grid_values(b.space), seed=b.seed)
-    # The shuffled order above is the study's, the same in every worker. Points whose trial
-    # number a retry took are picked later at random among the unvisited ones: that pick
-    # should differ between workers, or two workers picking at once would take the same one.
+    sampler = NumberedGridSampler(grid_values(b.space), seed=b.seed)
+    # The shuffled order above is the study's, the same in every worker. Only a budget raised
+    # past the grid falls back to Optuna's random re-pick among the points: that pick should
+    # differ between workers, or two workers picking at once would take the same one.
     rng = getattr(sampler, "_rng", None)
     if rng is not None:
         rng.rng.seed(secrets.randbelow(2**31))

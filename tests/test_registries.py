@@ -22,6 +22,7 @@ from hpo.samplers import (
 )
 from hpo.space import parse_space
 from hpo.spec import Component
+from hpo.storage import RETRY_ATTR
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
@@ -117,6 +118,30 @@ def test_grid_refuses_continuous_and_nested_spaces() -> None:
     with pytest.raises(InvalidInputError, match="bruteforce"):
         check_compatibility(Component("grid"), parse_space(nested), 1)
     assert check_compatibility(Component("bruteforce"), parse_space(nested), 1) == []
+
+
+def test_grid_points_follow_trial_numbers_whatever_order_workers_pick_them() -> None:
+    # Racing workers create trials first and let their samplers pick points afterwards, in
+    # any order. Optuna's GridSampler let a trial numbered past the grid (the baseline took
+    # a number and no point) pick at random among the points no trial held yet, which were
+    # the ones its neighbours were about to take: a point ran twice, another never.
+    space = encode_space_for("grid", parse_space(DISCRETE))
+    points = grid_size(space)
+    sampler = build_sampler(Component("grid"), space, seed=1, n_objectives=1)
+    study = optuna.create_study(sampler=sampler)
+    storage, study_id = study._storage, study._study_id
+    study.enqueue_trial({"layers": 1})  # the Dr.Opt baseline: trial 0, no grid point
+    fresh = [storage.create_new_trial(study_id) for _ in range(5)]
+    retried = optuna.trial.create_trial(
+        state=optuna.trial.TrialState.WAITING,
+        system_attrs={RETRY_ATTR: 3, "grid_id": 2},  # a retry carries its point
+    )
+    storage.create_new_trial(study_id, template_trial=retried)
+    fresh += [storage.create_new_trial(study_id) for _ in range(points - 5)]
+    for trial_id in reversed(fresh):
+        sampler.before_trial(study, storage.get_trial(trial_id))
+    dealt = sorted(storage.get_trial(i).system_attrs["grid_id"] for i in fresh)
+    assert dealt == list(range(points))
 
 
 def test_sampler_options_are_checked() -> None:
