@@ -220,8 +220,13 @@ def test_the_password_appears_in_no_output_log_or_process_list(
     created = run_hpo("create-study", "--space", "space.json", storage=url, cwd=project)
     outputs.append(created.stdout + created.stderr)
     workers = [start_hpo("worker", "--study", "secret", storage=url, cwd=project) for _ in range(2)]
-    time.sleep(1.0)
-    ps = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
+    ps = ""
+    deadline = time.time() + 60
+    while "hpo worker --study secret" not in ps and time.time() < deadline:
+        if all(w.poll() is not None for w in workers):
+            break
+        time.sleep(0.1)
+        ps = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
     for w in workers:
         out, err = w.communicate(timeout=120)
         assert w.returncode == 0, err

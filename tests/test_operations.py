@@ -15,13 +15,16 @@ from typing import Any
 
 import optuna
 import pytest
+import torch
 from optuna.trial import TrialState
 
 from tests.conftest import run_hpo, start_hpo, write_json, write_module
 
 FAST_LIVENESS = {"heartbeat_interval": 1, "grace_period": 3}
 DIGITS_SLOW = {
-    # digits at 32 px: about a second per epoch on two CPU cores, enough to stop one mid-way
+    # digits at 32 px on the CPU (also where a GPU is): under a second per epoch on two cores,
+    # enough to stop one mid-way
+    "device": "cpu",
     "dataset": "digits",
     "model": "simple_cnn",
     "resolution": 32,
@@ -97,23 +100,26 @@ def test_a_killed_workers_trial_is_failed_retried_and_resumed_from_its_checkpoin
     a.wait()
     killed_at = time.time()
     [first] = [t for t in trials(storage_url, "killed") if t.state == TrialState.RUNNING]
-    epochs_done = len(first.intermediate_values)
+    # The state file, not the database, says which epoch a retry can resume from: reports are
+    # written to the database in batches, so they may lag the file by an epoch or more.
+    [state_file] = (tmp_path / "ckpt").rglob(f"trial-{first.number}.pt")
+    saved_epoch = torch.load(state_file, weights_only=False)["epoch"]
 
     b = run_hpo("worker", "--study", "killed", storage=storage_url, cwd=tmp_path, timeout=300)
     assert b.returncode == 0, b.stderr
     everything = trials(storage_url, "killed")
     failed = next(t for t in everything if t.number == first.number)
     assert failed.state == TrialState.FAIL
-    # Failed within the grace period (3 s) and a heartbeat check after it.
+    # Failed soon after the grace period (3 s): the new worker first has to start (about 3 s
+    # here, importing torch), then its stale-trial check runs every second.
     assert failed.datetime_complete is not None
-    assert failed.datetime_complete.timestamp() - killed_at < 3 + 1 + 5
+    assert failed.datetime_complete.timestamp() - killed_at < 3 + 1 + 20
     [retry] = [t for t in everything if t.system_attrs.get("failed_trial") == first.number]
     assert retry.state == TrialState.COMPLETE
     assert retry.params == first.params
     assert retry.user_attrs["hpo:seed"] == first.user_attrs["hpo:seed"]
     # It resumed from the epoch the killed attempt had saved, not from scratch.
-    resumed = retry.user_attrs["hpo:resumed_from_epoch"]
-    assert epochs_done <= resumed <= epochs_done + 1 and resumed >= 2
+    assert retry.user_attrs["hpo:resumed_from_epoch"] == saved_epoch >= 2
     assert sorted(retry.intermediate_values) == list(range(1, 7))
     # The budget: exactly 2 trials counted, nothing left running, no checkpoint left over.
     assert len(counted(everything)) == 2 and len(everything) == 3
@@ -352,20 +358,30 @@ def _pg_admin(sql: str) -> None:
 @pytest.mark.slow
 @pytest.mark.postgres
 def test_workers_survive_their_connections_being_killed(tmp_path: Path, pg_url: str) -> None:
-    _short_trials_study(tmp_path, pg_url, "cut", 40)
+    # 40 trials of 0.5 s on 3 workers take at least 7 s; four cuts a second apart, each while
+    # a trial runs, land mid-study on a fast machine as on a slow one.
+    _short_trials_study(tmp_path, pg_url, "cut", 40, sleep=0.5)
     database = pg_url.rsplit("/", 1)[1]
     workers = [
         start_hpo("worker", "--study", "cut", storage=pg_url, cwd=tmp_path) for _ in range(3)
     ]
-    for _ in range(4):
-        time.sleep(1.5)
+    cuts = 0
+    deadline = time.time() + 300
+    while cuts < 4 and time.time() < deadline:
+        time.sleep(1.0)
+        if all(w.poll() is not None for w in workers):
+            break
+        if not list(tmp_path.glob("running-*")):
+            continue
         _pg_admin(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
             f"WHERE datname = '{database}' AND pid <> pg_backend_pid()"
         )
+        cuts += 1
     for w in workers:
         _, err = w.communicate(timeout=300)
         assert w.returncode == 0, err
+    assert cuts == 4
     _assert_exact(pg_url, "cut", 40)
 
 
@@ -560,7 +576,9 @@ def test_gpus_all_without_a_gpu_is_one_line(tmp_path: Path, sqlite_url: str) -> 
 def test_hpo_stop_lets_workers_finish_their_trial_and_set_budget_raises_it(
     tmp_path: Path, sqlite_url: str
 ) -> None:
-    _short_trials_study(tmp_path, sqlite_url, "life", 10, sleep=0.5)
+    # 1-s trials: after two, 10 s of budget are left for `hpo stop` to start (about a second)
+    # and for the worker to notice (it re-reads the flag every 2 s) on a slow machine too.
+    _short_trials_study(tmp_path, sqlite_url, "life", 12, sleep=1.0)
     worker = start_hpo("worker", "--study", "life", storage=sqlite_url, cwd=tmp_path)
     wait_for(
         lambda: sum(t.state.is_finished() for t in trials(sqlite_url, "life")) >= 2,
@@ -571,11 +589,11 @@ def test_hpo_stop_lets_workers_finish_their_trial_and_set_budget_raises_it(
     _, err = worker.communicate(timeout=60)
     assert worker.returncode == 0 and "the study was stopped (hpo stop)" in err
     stopped_at = trials(sqlite_url, "life")
-    assert all(t.state.is_finished() for t in stopped_at) and len(stopped_at) < 10
+    assert all(t.state.is_finished() for t in stopped_at) and len(stopped_at) < 12
 
     assert run_hpo("resume", "life", storage=sqlite_url).returncode == 0
     raised = run_hpo("set-budget", "life", "--max-trials", "14", storage=sqlite_url)
-    assert raised.returncode == 0 and "budget: 14 trials (was 10 trials)" in raised.stderr
+    assert raised.returncode == 0 and "budget: 14 trials (was 12 trials)" in raised.stderr
     worker = run_hpo("worker", "--study", "life", storage=sqlite_url, cwd=tmp_path)
     assert worker.returncode == 0, worker.stderr
     _assert_exact(sqlite_url, "life", 14)
