@@ -6,6 +6,7 @@ import json
 import math
 import statistics
 from pathlib import Path
+from typing import TypedDict
 
 import optuna
 import pytest
@@ -52,7 +53,14 @@ def group(tmp_path: Path, sqlite_url: str) -> list[str]:
     return created.stdout.split()
 
 
-def _direct(sqlite_url: str, study: str) -> dict[str, object]:
+class Direct(TypedDict):
+    complete: int
+    failed: int
+    best: float
+    reach: tuple[int, float] | None
+
+
+def _direct(sqlite_url: str, study: str) -> Direct:
     """Best, trials and compute to the target, computed here from the stored trials."""
     trials = optuna.load_study(study_name=study, storage=sqlite_url).trials
     done = sorted(
@@ -68,12 +76,12 @@ def _direct(sqlite_url: str, study: str) -> dict[str, object]:
             best = max(best, t.value)
         if reach is None and best >= TARGET:
             reach = (n, spent)
-    return {
-        "complete": sum(t.state == TrialState.COMPLETE for t in done),
-        "failed": sum(t.state == TrialState.FAIL for t in done),
-        "best": best,
-        "reach": reach,
-    }
+    return Direct(
+        complete=sum(t.state == TrialState.COMPLETE for t in done),
+        failed=sum(t.state == TrialState.FAIL for t in done),
+        best=best,
+        reach=reach,
+    )
 
 
 def test_compare_numbers_match_the_trials(
@@ -92,18 +100,18 @@ def test_compare_numbers_match_the_trials(
         studies = [f"cmp-{sampler}-r{k}" for k in (1, 2, 3)]
         assert row["studies"] == studies
         direct = [_direct(sqlite_url, s) for s in studies]
-        assert row["complete"] == sum(d["complete"] for d in direct)  # type: ignore[misc]
-        assert row["failed"] == sum(d["failed"] for d in direct)  # type: ignore[misc]
+        assert row["complete"] == sum(d["complete"] for d in direct)
+        assert row["failed"] == sum(d["failed"] for d in direct)
         bests = [d["best"] for d in direct]
         assert row["best"] == pytest.approx(bests)
-        assert row["best_mean"] == pytest.approx(statistics.fmean(bests))  # type: ignore[arg-type]
-        assert row["best_std"] == pytest.approx(statistics.stdev(bests))  # type: ignore[arg-type]
+        assert row["best_mean"] == pytest.approx(statistics.fmean(bests))
+        assert row["best_std"] == pytest.approx(statistics.stdev(bests))
         hits = [d["reach"] for d in direct if d["reach"] is not None]
         assert row["reached"] == len(hits)
         if hits:
-            assert row["trials_to_target"] == statistics.median(h[0] for h in hits)  # type: ignore[index]
+            assert row["trials_to_target"] == statistics.median(h[0] for h in hits)
             assert row["seconds_to_target"] == pytest.approx(
-                statistics.median(h[1] for h in hits),  # type: ignore[index]
+                statistics.median(h[1] for h in hits),
                 abs=1e-6,
             )
     # Mean ranks: per repeat, 1 for the better best value.

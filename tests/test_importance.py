@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,7 @@ def run(params):
 SPACE = {name: {"_type": "uniform", "_value": [0, 1]} for name in ("x", "y", "z")}
 
 
-def _group(tmp_path: Path, url: str, space: dict[str, object], trials: int) -> None:
+def _group(tmp_path: Path, url: str, space: Mapping[str, object], trials: int) -> None:
     write_module(tmp_path, "linear", LINEAR)
     config = {
         "config": {"experimentName": "imp", "maxTrialNum": trials, "model": "linear", "seed": 1},

@@ -594,8 +594,8 @@ def test_hpo_stop_lets_workers_finish_their_trial_and_set_budget_raises_it(
     assert run_hpo("resume", "life", storage=sqlite_url).returncode == 0
     raised = run_hpo("set-budget", "life", "--max-trials", "14", storage=sqlite_url)
     assert raised.returncode == 0 and "budget: 14 trials (was 12 trials)" in raised.stderr
-    worker = run_hpo("worker", "--study", "life", storage=sqlite_url, cwd=tmp_path)
-    assert worker.returncode == 0, worker.stderr
+    rest = run_hpo("worker", "--study", "life", storage=sqlite_url, cwd=tmp_path)
+    assert rest.returncode == 0, rest.stderr
     _assert_exact(sqlite_url, "life", 14)
 
 

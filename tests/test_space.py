@@ -8,9 +8,10 @@ from typing import Any
 
 import optuna
 import pytest
+from optuna.distributions import FloatDistribution, IntDistribution
 
 from hpo.errors import SpaceError
-from hpo.space import ChoiceParam, describe_distribution, parse_space
+from hpo.space import ChoiceParam, NumericParam, describe_distribution, parse_space
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
@@ -79,8 +80,11 @@ def multiples_log(q: int, lo: int, hi: int) -> Callable[[list[Any]], None]:
         assert min(values) < lo * 1.1 and max(values) > hi / 1.1
         # The bounds themselves are values of the space.
         param = parse_space({"x": {"_type": "qloguniform", "_value": [lo, hi, q]}}).params[0]
-        assert param.decode(param.distribution().low) == lo  # type: ignore[union-attr]
-        assert param.decode(param.distribution().high) == hi  # type: ignore[union-attr]
+        bounds = param.distribution()
+        assert isinstance(param, NumericParam)
+        assert isinstance(bounds, IntDistribution | FloatDistribution)
+        assert param.decode(bounds.low) == lo
+        assert param.decode(bounds.high) == hi
 
     return check
 

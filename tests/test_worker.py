@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,7 @@ SPACE = {
 
 
 @pytest.fixture
-def objectives(tmp_path: Path) -> Path:
+def objectives(tmp_path: Path) -> Iterator[Path]:
     """A module of small real objectives, importable by the workers."""
     write_module(
         tmp_path,
