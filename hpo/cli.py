@@ -881,7 +881,7 @@ def set_budget(
     from hpo.config_file import parse_duration
     from hpo.errors import InvalidInputError, SpaceError
     from hpo.spec import SPEC_ATTR
-    from hpo.study import budget_text, load_spec
+    from hpo.study import budget_text, grid_budget, load_spec
 
     if max_trials is None and max_duration is None:
         raise InvalidInputError("give --max-trials and/or --max-duration")
@@ -890,6 +890,10 @@ def set_budget(
     store = _storage(storage)
     study_id, spec = load_spec(store, study)
     changes: dict[str, Any] = {}
+    if max_trials is not None and spec.sampler.name == "grid":
+        max_trials, cut = grid_budget(spec.space, bool(spec.baseline), max_trials)
+        if cut:
+            log.warning("%s", cut)
     if max_trials is not None:
         changes["max_trials"] = max_trials
     if max_duration is not None:

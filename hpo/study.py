@@ -21,11 +21,10 @@ from hpo.samplers import (
     check_compatibility,
     encode_space_for,
     grid_size,
-    kind_of,
     resolve_sampler_name,
 )
 from hpo.seeds import new_study_seed
-from hpo.space import Notice
+from hpo.space import Notice, Space
 from hpo.spec import (
     BUILTIN_OBJECTIVE,
     SPEC_ATTR,
@@ -95,18 +94,10 @@ def build_spec(
     notices.extend(baseline_notices)
 
     max_trials = o.max_trials if o.max_trials is not None else config.max_trials
-    if kind_of(sampler.name).discrete_only and sampler.name == "grid":
-        # The baseline trial runs besides the grid (it takes a trial number but no grid point).
-        points = grid_size(encoded)
-        size = points + (1 if baseline else 0)
-        if max_trials is not None and max_trials > size:
-            besides = " and the baseline" if baseline else ""
-            notices.append(
-                Notice(
-                    "", f"the grid has {points} combinations{besides}: budget cut to {size} trials"
-                )
-            )
-        max_trials = size if max_trials is None else min(max_trials, size)
+    if sampler.name == "grid":
+        max_trials, cut = grid_budget(encoded, bool(baseline), max_trials)
+        if cut:
+            notices.append(Notice("", cut))
     if max_trials is not None and max_trials < 1:
         raise InvalidInputError(f"--max-trials must be at least 1, got {max_trials}")
 
@@ -381,6 +372,23 @@ def read_spec(storage: BaseStorage, study_id: int, name: str) -> StudySpec:
             "create it with hpo create-study"
         )
     return StudySpec.from_json(data)
+
+
+def grid_budget(space: Space, baseline: bool, max_trials: int | None) -> tuple[int, str | None]:
+    """A grid study's trial budget: at most one trial per point, plus the baseline's.
+
+    Past that, Optuna's GridSampler would run points again. Returns the budget and, when the
+    asked one was cut, a sentence saying so.
+    """
+    # The baseline trial runs besides the grid (it takes a trial number but no grid point).
+    points = grid_size(space)
+    size = points + (1 if baseline else 0)
+    if max_trials is None:
+        return size, None
+    if max_trials <= size:
+        return max_trials, None
+    besides = " and the baseline" if baseline else ""
+    return size, f"the grid has {points} combinations{besides}: budget cut to {size} trials"
 
 
 def load_spec(storage: BaseStorage, name: str) -> tuple[int, StudySpec]:

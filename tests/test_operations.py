@@ -599,6 +599,36 @@ def test_hpo_stop_lets_workers_finish_their_trial_and_set_budget_raises_it(
     _assert_exact(sqlite_url, "life", 14)
 
 
+def test_set_budget_past_a_grid_keeps_one_trial_per_point(tmp_path: Path, sqlite_url: str) -> None:
+    write_module(tmp_path, "product", "def run(params):\n    return params['a'] * params['b']\n")
+    config = {
+        "config": {
+            "experimentName": "grid",
+            "model": "product",
+            "sampler": "grid",
+            "maxTrialNum": 4,
+        },
+        "params": {"a": 3, "b": 0.5},
+        "search_space": {
+            "a": {"_type": "choice", "_value": [1, 2, 3]},
+            "b": {"_type": "choice", "_value": [0.5, 1.0]},
+        },
+    }
+    write_json(tmp_path / "grid.json", config)
+    created = run_hpo("create-study", "--space", "grid.json", storage=sqlite_url, cwd=tmp_path)
+    assert created.returncode == 0, created.stderr
+    raised = run_hpo("set-budget", "grid", "--max-trials", "20", storage=sqlite_url)
+    assert raised.returncode == 0, raised.stderr
+    assert "the grid has 6 combinations and the baseline: budget cut to 7 trials" in raised.stderr
+    assert "budget: 7 trials (was 4 trials)" in raised.stderr
+    ran = run_hpo("worker", "--study", "grid", storage=sqlite_url, cwd=tmp_path)
+    assert ran.returncode == 0, ran.stderr
+    everything = trials(sqlite_url, "grid")
+    assert len(everything) == 7
+    points = sorted((t.params["a"], t.params["b"]) for t in everything[1:])
+    assert points == [(a, b) for a in (1, 2, 3) for b in (0.5, 1.0)]
+
+
 # -- gRPC storage proxy ----------------------------------------------------------------------------
 
 
