@@ -7,9 +7,9 @@ just created holds no point until its ``before_trial`` writes one, so two worker
 that moment can take the same point and leave another unvisited.
 
 Here the point is a function of the trial number instead: the k-th trial that needs a point
-gets point k. The trials that need none (enqueued trials with fixed params, retries that
-carry their first attempt's point) are known from the moment they are created, because
-Optuna writes their system attributes in the same transaction as the trial itself.
+gets point k. The trials that need none (enqueued trials with fixed params, and retries, which
+redo their first attempt's point) are known from the moment they are created, because Optuna
+writes their system attributes in the same transaction as the trial itself.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from optuna.samplers import GridSampler
 
+from hpo.liveness import original_number
 from hpo.storage import RETRY_ATTR
 
 if TYPE_CHECKING:
@@ -30,7 +31,7 @@ FIXED_PARAMS_ATTR = "fixed_params"
 
 
 def takes_no_point(trial: FrozenTrial) -> bool:
-    """True for trials that run params given to them rather than a new grid point."""
+    """True for trials that do not take a new grid point: enqueued ones and retries."""
     attrs = trial.system_attrs
     return FIXED_PARAMS_ATTR in attrs or RETRY_ATTR in attrs
 
@@ -39,13 +40,16 @@ class NumberedGridSampler(GridSampler):
     """GridSampler that deals point k to the k-th trial needing one, with no race."""
 
     def before_trial(self, study: Study, trial: FrozenTrial) -> None:
-        if GRID_ID_ATTR in trial.system_attrs or takes_no_point(trial):
+        if GRID_ID_ATTR in trial.system_attrs or FIXED_PARAMS_ATTR in trial.system_attrs:
             return
+        # A retry normally carries its first attempt's point; one whose first attempt died
+        # before writing it (killed, or a storage error inside ask) gets that point now.
+        first = original_number(trial)
         earlier = study._storage.get_all_trials(study._study_id, deepcopy=False)
-        skipped = sum(1 for t in earlier if t.number < trial.number and takes_no_point(t))
-        point = trial.number - skipped
+        point = first - sum(1 for t in earlier if t.number < first and takes_no_point(t))
         if point >= len(self._all_grids):
-            # The budget was raised past the grid: Optuna's own (random) re-pick.
+            # Only a budget set past the grid outside hpo (which caps it) gets here: Optuna's
+            # own pick among the unvisited points.
             super().before_trial(study, trial)
             return
         study._storage.set_trial_system_attr(trial._trial_id, "search_space", self._search_space)

@@ -97,9 +97,9 @@ def _grid(b: SamplerBuild) -> BaseSampler:
     from hpo.grid import NumberedGridSampler
 
     sampler = NumberedGridSampler(grid_values(b.space), seed=b.seed)
-    # The shuffled order above is the study's, the same in every worker. Only a budget raised
-    # past the grid falls back to Optuna's random re-pick among the points: that pick should
-    # differ between workers, or two workers picking at once would take the same one.
+    # The shuffled order above is the study's, the same in every worker. Only a budget set past
+    # the grid outside hpo falls back to Optuna's random pick among unvisited points: that pick
+    # should differ between workers, or two workers picking at once would take the same one.
     rng = getattr(sampler, "_rng", None)
     if rng is not None:
         rng.rng.seed(secrets.randbelow(2**31))

@@ -623,6 +623,9 @@ def test_set_budget_past_a_grid_keeps_one_trial_per_point(tmp_path: Path, sqlite
     assert "budget: 7 trials (was 4 trials)" in raised.stderr
     ran = run_hpo("worker", "--study", "grid", storage=sqlite_url, cwd=tmp_path)
     assert ran.returncode == 0, ran.stderr
+    # A worker started later finds the budget used up instead of running a point again.
+    again = run_hpo("worker", "--study", "grid", storage=sqlite_url, cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
     everything = trials(sqlite_url, "grid")
     assert len(everything) == 7
     points = sorted((t.params["a"], t.params["b"]) for t in everything[1:])

@@ -7,6 +7,7 @@ from typing import Any
 
 import optuna
 import pytest
+from optuna.trial import TrialState
 
 from hpo.errors import InvalidInputError, UnknownNameError
 from hpo.optuna_compat import enter_optimize_loop
@@ -22,7 +23,6 @@ from hpo.samplers import (
 )
 from hpo.space import parse_space
 from hpo.spec import Component
-from hpo.storage import RETRY_ATTR
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
@@ -130,18 +130,34 @@ def test_grid_points_follow_trial_numbers_whatever_order_workers_pick_them() -> 
     sampler = build_sampler(Component("grid"), space, seed=1, n_objectives=1)
     study = optuna.create_study(sampler=sampler)
     storage, study_id = study._storage, study._study_id
-    study.enqueue_trial({"layers": 1})  # the Dr.Opt baseline: trial 0, no grid point
-    fresh = [storage.create_new_trial(study_id) for _ in range(5)]
-    retried = optuna.trial.create_trial(
-        state=optuna.trial.TrialState.WAITING,
-        system_attrs={RETRY_ATTR: 3, "grid_id": 2},  # a retry carries its point
-    )
-    storage.create_new_trial(study_id, template_trial=retried)
-    fresh += [storage.create_new_trial(study_id) for _ in range(points - 5)]
-    for trial_id in reversed(fresh):
+    retry = optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=3)
+
+    def new_trial() -> int:  # a worker created it; its sampler has not picked yet
+        return storage.create_new_trial(study_id)
+
+    def dies(trial_id: int) -> int:  # its worker is killed; a stale-trial check queues a retry
+        storage.set_trial_state_values(trial_id, TrialState.RUNNING)  # popped, if queued
+        storage.set_trial_state_values(trial_id, TrialState.FAIL)
+        retry(study, storage.get_trial(trial_id))
+        return storage.get_all_trials(study_id)[-1]._trial_id
+
+    def pick(trial_id: int) -> None:
         sampler.before_trial(study, storage.get_trial(trial_id))
-    dealt = sorted(storage.get_trial(i).system_attrs["grid_id"] for i in fresh)
-    assert dealt == list(range(points))
+
+    study.enqueue_trial({"layers": 1})  # the Dr.Opt baseline: trial 0, no grid point
+    one, two, three, four, five = (new_trial() for _ in range(5))
+    pick(two)
+    redo_two = dies(two)  # 6: carries trial 2's point
+    redo_three = dies(three)  # 7: trial 3 died before picking; the retry picks its point
+    redo_one = dies(dies(one))  # 8, then 9: died twice before picking
+    later = [new_trial() for _ in range(points - 5)]  # 10 onwards
+    ran = [four, five, *later, redo_two, redo_three, redo_one]
+    for trial_id in [*reversed(ran), *ran]:  # any order; a second pick changes nothing
+        pick(trial_id)
+
+    dealt = [storage.get_trial(i).system_attrs["grid_id"] for i in ran]
+    assert sorted(dealt) == list(range(points))
+    assert dealt[-3:] == [1, 2, 0]  # the points of trials 2, 3 and 1
 
 
 def test_sampler_options_are_checked() -> None:
