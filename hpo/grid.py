@@ -22,8 +22,10 @@ from hpo.liveness import original_number
 from hpo.storage import RETRY_ATTR
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from optuna.study import Study
-    from optuna.trial import FrozenTrial
+    from optuna.trial import FrozenTrial, TrialState
 
 GRID_ID_ATTR = "grid_id"
 #: Where Optuna keeps the params of an enqueued trial (the baseline among them).
@@ -54,3 +56,18 @@ class NumberedGridSampler(GridSampler):
             return
         study._storage.set_trial_system_attr(trial._trial_id, "search_space", self._search_space)
         study._storage.set_trial_system_attr(trial._trial_id, GRID_ID_ATTR, point)
+
+    def after_trial(
+        self,
+        study: Study,
+        trial: FrozenTrial,
+        state: TrialState,
+        values: Sequence[float] | None,
+    ) -> None:
+        # Optuna's version reads the finished trial's point to see whether it was the last one
+        # left, and raises KeyError for the baseline, which has none (a long baseline can
+        # finish while one point is left).
+        if GRID_ID_ATTR in study._storage.get_trial_system_attrs(trial._trial_id):
+            super().after_trial(study, trial, state, values)
+        elif not self._get_unvisited_grid_ids(study):
+            study.stop()

@@ -160,6 +160,24 @@ def test_grid_points_follow_trial_numbers_whatever_order_workers_pick_them() -> 
     assert dealt[-3:] == [1, 2, 0]  # the points of trials 2, 3 and 1
 
 
+def test_grid_baseline_may_finish_last() -> None:
+    # Optuna's GridSampler raised KeyError('grid_id') when a trial with fixed params (the
+    # baseline) finished while one grid point was left: a long baseline on many workers.
+    space = encode_space_for("grid", parse_space({"a": {"_type": "choice", "_value": [1, 2, 3]}}))
+    sampler = build_sampler(Component("grid"), space, seed=1, n_objectives=1)
+    study = optuna.create_study(sampler=sampler)
+    study.enqueue_trial({"a": 2})
+    baseline = study.ask()
+    space.suggest(baseline)
+    for _ in range(2):
+        trial = study.ask()
+        space.suggest(trial)
+        study.tell(trial, 0.0)
+    study.tell(baseline, 1.0)
+    last = study.ask()
+    assert space.suggest(last) == {"a": 2}  # the point left, dealt as usual
+
+
 def test_sampler_options_are_checked() -> None:
     with pytest.raises(InvalidInputError, match="has no option 'popsize'"):
         check_compatibility(Component("cmaes", {"popsize": 4}), parse_space(MIXED), 1)
