@@ -61,6 +61,15 @@ def reported_epochs(storage: str, name: str) -> int:
     return max((len(t.intermediate_values) for t in running), default=0)
 
 
+def create_study(tmp_path: Path, config: dict[str, Any], storage: str, *options: str) -> None:
+    """Write a config to tmp_path and create its study, as a user would with hpo create-study."""
+    write_json(tmp_path / "space.json", config)
+    created = run_hpo(
+        "create-study", "--space", "space.json", *options, storage=storage, cwd=tmp_path
+    )
+    assert created.returncode == 0, created.stderr
+
+
 def digits_study(tmp_path: Path, storage: str, name: str, max_trials: int) -> None:
     config = {
         "config": {
@@ -73,17 +82,7 @@ def digits_study(tmp_path: Path, storage: str, name: str, max_trials: int) -> No
         "params": DIGITS_SLOW,
         "search_space": {"weight_decay": {"_type": "loguniform", "_value": [1e-5, 1e-3]}},
     }
-    write_json(tmp_path / f"{name}.json", config)
-    created = run_hpo(
-        "create-study",
-        "--space",
-        f"{name}.json",
-        "--checkpoint-dir",
-        "ckpt",
-        storage=storage,
-        cwd=tmp_path,
-    )
-    assert created.returncode == 0, created.stderr
+    create_study(tmp_path, config, storage, "--checkpoint-dir", "ckpt")
 
 
 # -- liveness -----------------------------------------------------------------------------------
@@ -158,11 +157,7 @@ def test_a_second_signal_exits_at_once(tmp_path: Path, sqlite_url: str) -> None:
         "config": {"experimentName": "twice", "model": "sleepy", "maxTrialNum": 1, **FAST_LIVENESS},
         "search_space": {"x": {"_type": "uniform", "_value": [0, 1]}},
     }
-    write_json(tmp_path / "s.json", config)
-    assert (
-        run_hpo("create-study", "--space", "s.json", storage=sqlite_url, cwd=tmp_path).returncode
-        == 0
-    )
+    create_study(tmp_path, config, sqlite_url)
     a = start_hpo("worker", "--study", "twice", storage=sqlite_url, cwd=tmp_path)
     wait_for(
         lambda: any(t.state == TrialState.RUNNING for t in trials(sqlite_url, "twice")),
@@ -188,11 +183,7 @@ def test_an_objective_that_never_reports_is_interrupted_after_the_stop_timeout(
         "config": {"experimentName": "quiet", "model": "sleepy", "maxTrialNum": 1, **FAST_LIVENESS},
         "search_space": {"x": {"_type": "uniform", "_value": [0, 1]}},
     }
-    write_json(tmp_path / "s.json", config)
-    assert (
-        run_hpo("create-study", "--space", "s.json", storage=sqlite_url, cwd=tmp_path).returncode
-        == 0
-    )
+    create_study(tmp_path, config, sqlite_url)
     a = start_hpo(
         "worker", "--study", "quiet", "--stop-timeout", "2", storage=sqlite_url, cwd=tmp_path
     )
@@ -250,11 +241,7 @@ def test_faulty_trials_are_recorded_and_the_worker_goes_on(
             }
         },
     }
-    write_json(tmp_path / "s.json", config)
-    assert (
-        run_hpo("create-study", "--space", "s.json", storage=storage_url, cwd=tmp_path).returncode
-        == 0
-    )
+    create_study(tmp_path, config, storage_url)
     worker = run_hpo("worker", "--study", "faulty", storage=storage_url, cwd=tmp_path)
     assert worker.returncode == 0, worker.stderr
     assert "Traceback" not in worker.stderr
@@ -278,11 +265,7 @@ def test_a_diverging_training_run_is_pruned_with_its_reason(
         "params": {"dataset": "digits", "model": "simple_cnn", "num_epochs": 2, "momentum": 0.9},
         "search_space": {"lr": {"_type": "choice", "_value": [1e6, 0.05]}},
     }
-    write_json(tmp_path / "s.json", config)
-    assert (
-        run_hpo("create-study", "--space", "s.json", storage=sqlite_url, cwd=tmp_path).returncode
-        == 0
-    )
+    create_study(tmp_path, config, sqlite_url)
     worker = run_hpo("worker", "--study", "diverge", storage=sqlite_url, cwd=tmp_path)
     assert worker.returncode == 0, worker.stderr
     by_lr = {t.params["lr"]: t for t in trials(sqlite_url, "diverge")}
@@ -330,9 +313,7 @@ def _short_trials_study(
             "y": {"_type": "uniform", "_value": [0, 1]},
         },
     }
-    write_json(tmp_path / f"{name}.json", config)
-    created = run_hpo("create-study", "--space", f"{name}.json", storage=storage, cwd=tmp_path)
-    assert created.returncode == 0, created.stderr
+    create_study(tmp_path, config, storage)
 
 
 def _assert_exact(storage: str, name: str, n: int) -> list[optuna.trial.FrozenTrial]:
@@ -522,11 +503,7 @@ def test_gpu_supervisor_runs_one_worker_per_slot_and_restarts_a_dead_one(
         },
         "search_space": {"x": {"_type": "uniform", "_value": [0, 1]}},
     }
-    write_json(tmp_path / "s.json", config)
-    assert (
-        run_hpo("create-study", "--space", "s.json", storage=sqlite_url, cwd=tmp_path).returncode
-        == 0
-    )
+    create_study(tmp_path, config, sqlite_url)
     env = {
         **os.environ,
         "HPO_STORAGE": sqlite_url,
@@ -614,9 +591,7 @@ def test_set_budget_past_a_grid_keeps_one_trial_per_point(tmp_path: Path, sqlite
             "b": {"_type": "choice", "_value": [0.5, 1.0]},
         },
     }
-    write_json(tmp_path / "grid.json", config)
-    created = run_hpo("create-study", "--space", "grid.json", storage=sqlite_url, cwd=tmp_path)
-    assert created.returncode == 0, created.stderr
+    create_study(tmp_path, config, sqlite_url)
     raised = run_hpo("set-budget", "grid", "--max-trials", "20", storage=sqlite_url)
     assert raised.returncode == 0, raised.stderr
     assert "the grid has 6 combinations and the baseline: budget cut to 7 trials" in raised.stderr
