@@ -40,10 +40,8 @@ def fill(
 
     import optuna
 
-    from hpo.config_file import parse_config
-    from hpo.groups import build_group, create_group
     from hpo.storage import open_storage
-    from hpo.study import Overrides
+    from hpo.study import Overrides, build_group, create_study, parse_config
 
     config = parse_config(
         {
@@ -54,7 +52,8 @@ def fill(
     )
     _, specs, _ = build_group(config, Overrides(seed=1), list(samplers), 1)
     storage = open_storage(url)
-    create_group(storage, specs, exist_ok=False)
+    for spec in specs:
+        create_study(storage, spec)
     rng = random.Random(0)
     start = datetime.datetime(2026, 1, 1)
     for spec in specs:
@@ -97,9 +96,8 @@ def main() -> None:
     logging.getLogger("optuna").setLevel(logging.WARNING)
     import platform
 
-    from hpo.compare import compare, load_runs, load_trials, resolve_studies
-    from hpo.importance import importance_by_tuner
-    from hpo.report import write_report
+    from hpo.analysis import compare, importance_by_tuner, load_trials, resolve_studies, runs_from
+    from hpo.analysis.report import write_report
     from hpo.storage import open_storage
 
     print(f"machine: {platform.machine()}; SQLite; bootstrap {args.bootstrap}")
@@ -113,7 +111,8 @@ def main() -> None:
             filled = time.perf_counter() - began
             storage = open_storage(url)
             began = time.perf_counter()
-            compare(load_runs(storage, resolve_studies(storage, ["scale"])), target=0.88)
+            specs = resolve_studies(storage, ["scale"])
+            compare(runs_from(specs, load_trials(storage, specs)), target=0.88)
             compared = time.perf_counter() - began
             began = time.perf_counter()
             specs = resolve_studies(storage, ["scale"])

@@ -83,20 +83,30 @@ def run_worker(
     logging.getLogger("hpo").setLevel(logging.WARNING)
     loop: Any
     if mode == "hpo":
+        from hpo.objectives import Attempt, Objective, Outcome, outcome_of
         from hpo.storage import open_storage
         from hpo.worker import Worker
 
+        class NoOp(Objective):
+            """The same function in both modes, as an hpo objective."""
+
+            def run(self, params: dict[str, Any], attempt: Attempt) -> Outcome:
+                return outcome_of(objective_hpo(params, attempt.report), self.metrics)
+
         worker = Worker(open_storage(url), study)
-        worker.objective = objective_hpo  # the same function in both modes
+        worker.objective = NoOp(worker.spec.metrics)
         loop = worker.run
         finished: list[float] = []  # when each of this worker's trials was recorded
-        record = worker._finish
+        step = worker.step
 
-        def timed_finish(*args, **kwargs):  # type: ignore[no-untyped-def]
-            record(*args, **kwargs)
-            finished.append(time.time())
+        def timed_step(*, drain: bool = True) -> str:
+            ran = worker.stats.ran
+            reason = step(drain=drain)
+            if worker.stats.ran > ran:
+                finished.append(time.time())
+            return reason
 
-        worker._finish = timed_finish  # type: ignore[method-assign]
+        worker.step = timed_step  # type: ignore[method-assign]
     else:
         from optuna.study import MaxTrialsCallback
 
@@ -160,9 +170,8 @@ def create(mode: str, url: str, study: str, trials: int, sampler: str) -> None:
     import optuna
 
     if mode == "hpo":
-        from hpo.config_file import parse_config
         from hpo.storage import open_storage
-        from hpo.study import Overrides, build_spec, create_study
+        from hpo.study import Overrides, build_spec, create_study, parse_config
 
         config = {"config": {"experimentName": study, "maxTrialNum": trials}, "search_space": SPACE}
         spec, _ = build_spec(

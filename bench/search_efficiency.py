@@ -62,9 +62,8 @@ def run_search(
     import optuna
     from optuna.trial import TrialState
 
-    from hpo.config_file import parse_config
     from hpo.storage import open_storage
-    from hpo.study import Overrides, build_spec, create_study
+    from hpo.study import Overrides, build_spec, create_study, parse_config
     from hpo.worker import Worker
 
     config = {

@@ -4,6 +4,21 @@
 is a plain callable that receives the validation accuracy after every epoch.
 """
 
-from training.loop import fit
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from training.loop import fit
 
 __all__ = ["fit"]
+
+
+def __getattr__(name: str) -> Any:
+    # ``fit`` is looked up on first use: importing it loads torch (seconds), and hpo reads
+    # ``training.config`` (no torch) to check a study's params where no training happens.
+    if name == "fit":
+        from training.loop import fit
+
+        return fit
+    raise AttributeError(f"module 'training' has no attribute {name!r}")

@@ -1,7 +1,7 @@
 """Batched augmentation on uint8 tensors, on whatever device holds them.
 
 Small images (≤ 64 px, e.g. CIFAR-10) get a random translation by up to 1/8 of their size
-(4 pixels at 32 px: pad and crop, as in the ResNet-9 recipe of seed 003) and a horizontal
+(4 pixels at 32 px: pad and crop, as in the fast ResNet-9 report's recipe) and a horizontal
 flip where the data set allows it (not for digits). Large images are stored
 at 8/7 of the model's resolution (256 for 224) and get a random-resized crop plus flip for
 training, a centre crop for evaluation. All of it works on the whole batch at once, on the

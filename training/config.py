@@ -6,7 +6,8 @@ otherwise be a silently ignored hyperparameter. This module imports no torch: hp
 study's params with it at ``create-study``.
 
 Units: ``num_epochs``, ``step_size``, ``milestones`` and ``early_stopping_patience`` count
-epochs; ``warmup_period`` counts optimiser steps (batches), as in seed 000; ``lr`` is the peak
+epochs; ``warmup_period`` counts optimiser steps (batches), as in the Food-11
+transfer-learning report; ``lr`` is the peak
 learning rate of every schedule.
 """
 

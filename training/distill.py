@@ -2,7 +2,7 @@
 
 loss = α·T²·KL(softmax(z_t / T) ‖ softmax(z_s / T)) + (1 − α)·CE(z_s, y)
 
-with temperature T = ``kd_temperature`` and weight α = ``kd_alpha`` (seed 000's λ = 0.95).
+with temperature T = ``kd_temperature`` and weight α = ``kd_alpha`` (the Food-11 report's λ = 0.95).
 The T² keeps the soft term's gradients on the scale of the hard one.
 """
 

@@ -1,7 +1,8 @@
 """The one train / evaluate loop for every model, data set and recipe.
 
 ``fit(params, report)`` trains, calls ``report(val_acc, epoch)`` after every epoch (hpo turns
-that into pruning), keeps the weights of the best epoch (early stopping as in seed 001),
+that into pruning), keeps the weights of the best epoch (early stopping as in the Food-11
+early-stopping report),
 evaluates the test set once with them, and returns the metrics. It knows nothing of Optuna:
 ``report`` is a plain callable, and whatever it raises (a pruning signal) passes through.
 """

@@ -1,11 +1,12 @@
 """Models of the course reports, by name: any number of classes, any input size.
 
-- ``simple_cnn``: seed 002's three conv + pool blocks, a 500-unit layer and dropout 0.3.
-- ``resnet9``: seed 003's "DavidNet" (prep, three layers, two residual blocks, max-pool head
-  scaled by 0.125) as in "How to train your ResNet".
+- ``simple_cnn``: the CIFAR-10 tuning report's three conv + pool blocks, a 500-unit layer and
+  dropout 0.3.
+- ``resnet9``: the fast ResNet-9 report's "DavidNet" (prep, three layers, two residual blocks,
+  max-pool head scaled by 0.125) as in "How to train your ResNet".
 - ``resnet18``, ``resnet50``, ``mobilenet_v2``: torchvision's, with a new classifier.
-- ``dw_student``: seed 004's depthwise-separable student (channels 16, 32, 64, 128, 256 × 4)
-  times ``width``.
+- ``dw_student``: the compression report's depthwise-separable student (channels 16, 32, 64,
+  128, 256 × 4) times ``width``.
 
 Each model names its classifier ``head`` (what transfer learning replaces and what a frozen
 backbone leaves trainable).
@@ -38,7 +39,7 @@ class ModelKind:
 
 
 class SimpleCNN(nn.Module):
-    """Seed 002's network; the first linear layer adapts to the input size."""
+    """The CIFAR-10 tuning report's network; the first linear layer adapts to the input size."""
 
     def __init__(self, s: ModelSpec) -> None:
         super().__init__()
@@ -78,7 +79,7 @@ class _Residual(nn.Module):
 
 
 class ResNet9(nn.Module):
-    """DavidNet: 6.57 M parameters at 10 classes, as seed 003 counted."""
+    """DavidNet: 6.57 M parameters at 10 classes, as the fast ResNet-9 report counted."""
 
     def __init__(self, s: ModelSpec) -> None:
         super().__init__()
@@ -98,7 +99,7 @@ class ResNet9(nn.Module):
 
 
 class DWStudent(nn.Module):
-    """Seed 004's student: a plain conv, then depthwise + pointwise blocks."""
+    """The compression report's student: a plain conv, then depthwise + pointwise blocks."""
 
     BANDWIDTH = (16, 32, 64, 128, 256, 256, 256, 256)
 

@@ -2,7 +2,7 @@
 
 With peak rate η, S steps per epoch, T = num_epochs·S steps in all and W = warmup_period:
 
-1. Warmup (W > 0): step t < W runs at η·(t+1)/W (seed 000's linear warmup).
+1. Warmup (W > 0): step t < W runs at η·(t+1)/W (the Food-11 report's linear warmup).
 2. Then the schedule runs over the remaining T − W steps, m = t − W:
 
    ==========  ========================================================================
@@ -13,7 +13,7 @@ With peak rate η, S steps per epoch, T = num_epochs·S steps in all and W = war
    onecycle    linear from η/25 up to η over the first quarter, then down to η/25e4
                (OneCycleLR, momentum left as configured)
    triangular  linear from η/100 up to η over step_size epochs, then back down, and again
-               (CyclicLR, mode "triangular": seed 003's cyclic schedule)
+               (CyclicLR, mode "triangular": the ResNet-9 report's cyclic schedule)
    ==========  ========================================================================
 """
 

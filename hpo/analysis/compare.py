@@ -13,17 +13,17 @@ from __future__ import annotations
 
 import math
 import statistics
+import warnings
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from hpo.errors import InvalidInputError, StudyNotFoundError
-from hpo.spec import StudySpec
+from optuna.trial import FrozenTrial, TrialState
+from scipy.stats import friedmanchisquare, rankdata, wilcoxon
 
-if TYPE_CHECKING:
-    from optuna.storages import BaseStorage
-    from optuna.trial import FrozenTrial
+from hpo.errors import InvalidInputError
+from hpo.study import StudySpec
 
 
 @dataclass(frozen=True)
@@ -41,8 +41,6 @@ class Run:
 
         The best is NaN until the first complete trial.
         """
-        from optuna.trial import TrialState
-
         points = []
         spent, best = 0.0, math.nan
         for t in self.trials:
@@ -154,45 +152,11 @@ class Comparison:
         }
 
 
-# -- loading -----------------------------------------------------------------------------------
-
-
-def resolve_studies(storage: BaseStorage, names: Sequence[str]) -> list[StudySpec]:
-    """Group names and study names → the specs of every study they stand for."""
-    from hpo.groups import group_members
-    from hpo.study import find_study_id, load_spec
-
-    specs: list[StudySpec] = []
-    for name in names:
-        if find_study_id(storage, name) is not None:
-            specs.append(load_spec(storage, name)[1])
-            continue
-        try:
-            specs.extend(group_members(storage, name))
-        except StudyNotFoundError:
-            raise StudyNotFoundError(f"no study or group named {name!r}") from None
-    seen: set[str] = set()
-    return [s for s in specs if not (s.name in seen or seen.add(s.name))]  # type: ignore[func-returns-value]
-
-
-def load_trials(storage: BaseStorage, specs: Sequence[StudySpec]) -> dict[str, list[FrozenTrial]]:
-    """Every trial of each study, read once (compare, importance and report share them)."""
-    from hpo.study import load_study_id
-
-    return {
-        spec.name: storage.get_all_trials(load_study_id(storage, spec.name), deepcopy=False)
-        for spec in specs
-    }
-
-
-def load_runs(storage: BaseStorage, specs: Sequence[StudySpec]) -> list[Run]:
-    return runs_from(specs, load_trials(storage, specs))
+# -- runs --------------------------------------------------------------------------------------
 
 
 def runs_from(specs: Sequence[StudySpec], trials: Mapping[str, Sequence[FrozenTrial]]) -> list[Run]:
     """The runs of a comparison: each study's finished trials in the order they finished."""
-    from optuna.trial import TrialState
-
     finished_states = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
     runs = []
     directions = {tuple(s.directions) for s in specs}
@@ -225,8 +189,6 @@ def runs_from(specs: Sequence[StudySpec], trials: Mapping[str, Sequence[FrozenTr
 
 
 def compare(runs: Sequence[Run], target: float | None = None) -> Comparison:
-    from optuna.trial import TrialState
-
     if not runs:
         raise InvalidInputError("nothing to compare")
     maximize = runs[0].maximize
@@ -267,8 +229,6 @@ def compare(runs: Sequence[Run], target: float | None = None) -> Comparison:
 def _mean_best_so_far(run: Run, horizon: int) -> float:
     """Mean of the best-so-far over the first ``horizon`` trials; before the first complete
     trial, the run's worst complete value (no credit for finding nothing yet)."""
-    from optuna.trial import TrialState
-
     values = [t.value for t in run.trials if t.state == TrialState.COMPLETE and t.value is not None]
     if not values:
         return math.nan
@@ -286,8 +246,6 @@ def _paired_bests(rows: list[TunerRow]) -> list[list[float]] | None:
 
 
 def _mean_ranks(rows: list[TunerRow], maximize: bool) -> None:
-    from scipy.stats import rankdata
-
     bests = _paired_bests(rows)
     if bests is None or len(rows) < 2:
         return
@@ -302,10 +260,6 @@ def _mean_ranks(rows: list[TunerRow], maximize: bool) -> None:
 
 
 def _rank_test(rows: list[TunerRow], maximize: bool) -> RankTest | None:
-    import warnings
-
-    from scipy.stats import friedmanchisquare, wilcoxon
-
     bests = _paired_bests(rows)
     if bests is None or len(rows) < 2 or len(bests[0]) < 2:
         return None
@@ -323,66 +277,3 @@ def _rank_test(rows: list[TunerRow], maximize: bool) -> RankTest | None:
             )
         result = friedmanchisquare(*bests)
         return RankTest("Friedman", float(result.statistic), float(result.pvalue), note)
-
-
-# -- presenting --------------------------------------------------------------------------------
-
-
-def render_comparison(comparison: Comparison) -> str:
-    """The comparison as a terminal table, with the rank test below it."""
-    from hpo.table import render
-
-    def fmt(x: float | None, spec: str = ".4g") -> str | None:
-        return None if x is None or math.isnan(x) else format(x, spec)
-
-    n_runs = {r.sampler: len(r.studies) for r in comparison.rows}
-    rows = []
-    for r in comparison.rows:
-        best = fmt(r.best_mean)
-        if best is not None and len(r.best) > 1:
-            best = f"{best} ± {r.best_std:.2g}"
-        rows.append(
-            [
-                r.sampler,
-                n_runs[r.sampler],
-                r.complete,
-                r.pruned,
-                r.failed,
-                best,
-                None if comparison.target is None else f"{r.reached}/{n_runs[r.sampler]}",
-                fmt(r.trials_to_target, ".3g"),
-                fmt(r.seconds_to_target, ".4g"),
-                fmt(r.mean_best_so_far),
-                fmt(r.mean_rank, ".2f"),
-            ]
-        )
-    table = render(
-        [
-            "tuner",
-            "runs",
-            "complete",
-            "pruned",
-            "failed",
-            "best (mean ± sd)",
-            "reached",
-            "trials→target",
-            "seconds→target",
-            f"mean best@{comparison.horizon}",
-            "mean rank",
-        ],
-        rows,
-    )
-    lines = [table]
-    if comparison.target is not None:
-        lines.append(
-            f"target {comparison.target:g}: medians over the runs that reached it; "
-            "compute is the trials' wall-clock time in the order they finished"
-        )
-    test = comparison.test
-    if test is not None:
-        verdict = "differ" if test.p_value < 0.05 else "no significant difference"
-        line = f"{test.method}: statistic {test.statistic:.3g}, p = {test.p_value:.3g} ({verdict})"
-        lines.append(line + (f"; {test.note}" if test.note else ""))
-    elif max(n_runs.values()) < 2:
-        lines.append("one run per tuner: no rank test (create the group with --repeats K)")
-    return "\n".join(lines)

@@ -27,17 +27,16 @@ import random
 import statistics
 import warnings
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, cast
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal, cast
+
+import optuna
+from optuna.distributions import BaseDistribution, FloatDistribution, IntDistribution
+from optuna.trial import FrozenTrial, TrialState
 
 from hpo.errors import HpoError
-
-if TYPE_CHECKING:
-    import optuna
-    from optuna.distributions import BaseDistribution
-    from optuna.trial import FrozenTrial
-
-    from hpo.spec import StudySpec
+from hpo.optuna_compat import with_trial_id
+from hpo.study import StudySpec
 
 #: Samplers whose trials cover the space regardless of results: their importance is unbiased.
 UNBIASED_SAMPLERS = frozenset({"random", "qmc", "grid"})
@@ -53,6 +52,17 @@ FANOVA_MAX_TRIALS = 500
 FANOVA_TREES = 16
 FANOVA_DEPTH = 8
 MIN_TRIALS = 8
+
+
+FlagKind = Literal["methods_disagree", "unstable", "concentrated", "model_based"]
+
+
+@dataclass(frozen=True)
+class Flag:
+    """A reason to doubt a study's importance ranking: its kind, and the sentence for users."""
+
+    kind: FlagKind
+    text: str
 
 
 @dataclass
@@ -76,7 +86,10 @@ class StudyImportance:
     sampler: str
     trials: int
     rows: list[ParamImportance]
-    flags: list[str] = field(default_factory=list)
+    flags: list[Flag] = field(default_factory=list)
+
+    def flagged(self, kind: FlagKind) -> bool:
+        return any(f.kind == kind for f in self.flags)
 
     def top(self, method: str) -> str | None:
         ranked = [
@@ -104,7 +117,7 @@ class StudyImportance:
                 for r in self.rows
             ],
             "top": {"ped_anova": self.top("ped_anova"), "fanova": self.top("fanova")},
-            "flags": self.flags,
+            "flags": [f.text for f in self.flags],
         }
 
 
@@ -120,13 +133,7 @@ class _TrialsView:
     """
 
     def __init__(self, trials: Sequence[FrozenTrial], direction: Any) -> None:
-        import copy
-
-        self._trials = []
-        for n, trial in enumerate(trials):
-            twin = copy.copy(trial)
-            twin._trial_id = n
-            self._trials.append(twin)
+        self._trials = [with_trial_id(trial, n) for n, trial in enumerate(trials)]
         self.directions = [direction]
         self.direction = direction
 
@@ -144,8 +151,6 @@ class _TrialsView:
 def _evaluate(
     method: str, trials: Sequence[FrozenTrial], direction: Any, params: list[str], seed: int
 ) -> dict[str, float]:
-    import optuna
-
     present = {name for t in trials for name in t.params}
     assessed = [p for p in params if p in present]  # a resample may miss a rare branch
     if not assessed:
@@ -199,9 +204,6 @@ def study_importance(
     spec: StudySpec, trials: Sequence[FrozenTrial], *, bootstrap: int = 20, seed: int = 0
 ) -> StudyImportance:
     """Both methods with bootstrap intervals, and the flags, for one study's trials."""
-    import optuna
-    from optuna.trial import TrialState
-
     complete = [t for t in trials if t.state == TrialState.COMPLETE and t.values]
     if len(complete) < MIN_TRIALS:
         raise HpoError(
@@ -281,31 +283,45 @@ def _flags(
     ped_draws: list[dict[str, float]],
     fan_draws: list[dict[str, float]],
     trials: Sequence[FrozenTrial],
-) -> list[str]:
+) -> list[Flag]:
     flags = []
     ped_top, fan_top = result.top("ped_anova"), result.top("fanova")
     if ped_top and fan_top and ped_top != fan_top:
-        flags.append(f"methods disagree: PED-ANOVA ranks {ped_top} first, fANOVA {fan_top}")
+        flags.append(
+            Flag(
+                "methods_disagree",
+                f"methods disagree: PED-ANOVA ranks {ped_top} first, fANOVA {fan_top}",
+            )
+        )
     for method, top, draws in (("PED-ANOVA", ped_top, ped_draws), ("fANOVA", fan_top, fan_draws)):
         if top is None or not draws:
             continue
         share = sum(max(d, key=d.__getitem__) == top for d in draws if d) / len(draws)
         if share < STABLE_TOP_SHARE:
             flags.append(
-                f"{method} ranking unstable: {top} is first in only {share:.0%} of "
-                "the bootstrap samples"
+                Flag(
+                    "unstable",
+                    f"{method} ranking unstable: {top} is first in only {share:.0%} of "
+                    "the bootstrap samples",
+                )
             )
     spread = sampling_spread(trials)
     if result.sampler not in UNBIASED_SAMPLERS and spread is not None:
         if spread < CONCENTRATED_SPREAD:
             flags.append(
-                f"sampling concentrated (spread {spread:.2f}; uniform 0.29): {result.sampler}'s "
-                "ranking describes where it searched, not the whole space"
+                Flag(
+                    "concentrated",
+                    f"sampling concentrated (spread {spread:.2f}; uniform 0.29): "
+                    f"{result.sampler}'s ranking describes where it searched, not the whole space",
+                )
             )
         else:
             flags.append(
-                f"{result.sampler} samples where it expects good results: its importances "
-                "are biased toward that region (random sampling gives the unbiased view)"
+                Flag(
+                    "model_based",
+                    f"{result.sampler} samples where it expects good results: its importances "
+                    "are biased toward that region (random sampling gives the unbiased view)",
+                )
             )
     return flags
 
@@ -328,8 +344,6 @@ def sampling_spread(trials: Sequence[FrozenTrial]) -> float | None:
 
 
 def _unit(distribution: BaseDistribution, value: Any) -> float | None:
-    from optuna.distributions import FloatDistribution, IntDistribution
-
     if not isinstance(distribution, FloatDistribution | IntDistribution):
         return None
     low, high = float(distribution.low), float(distribution.high)
@@ -340,74 +354,6 @@ def _unit(distribution: BaseDistribution, value: Any) -> float | None:
     return (float(value) - low) / (high - low)
 
 
-# -- presenting --------------------------------------------------------------------------------
-
-
-def render_importance(result: StudyImportance) -> str:
-    from hpo.table import render
-
-    def fmt(e: Estimate | None) -> str | None:
-        return None if e is None else f"{e.value:.2f} [{e.low:.2f}, {e.high:.2f}]"
-
-    rows = [
-        [
-            r.param,
-            fmt(r.ped_anova),
-            (f"{r.fanova.value:.2f} (within branch)" if r.within_branch and r.fanova else None)
-            if r.within_branch
-            else fmt(r.fanova),
-        ]
-        for r in result.rows
-    ]
-    lines = [
-        f"{result.study} ({result.sampler}, {result.trials} complete trials): importance, "
-        "5–95 % interval over half-samples",
-        render(["param", "PED-ANOVA", "fANOVA"], rows),
-    ]
-    lines.extend(f"note: {flag}" for flag in result.flags)
-    return "\n".join(lines)
-
-
-def render_per_tuner(results: Sequence[StudyImportance]) -> str:
-    """Seed 000's table: the most important parameter per tuner, with how far to trust it."""
-    from hpo.table import render
-
-    rows = []
-    for r in results:
-        top = r.top("ped_anova")
-        row = next((x for x in r.rows if x.param == top), None)
-        reliable = (
-            "yes"
-            if r.sampler in UNBIASED_SAMPLERS and not any("unstable" in f for f in r.flags)
-            else "no: " + _why_unreliable(r)
-        )
-        rows.append(
-            [
-                r.sampler,
-                r.study,
-                top,
-                None if row is None or row.ped_anova is None else f"{row.ped_anova.value:.2f}",
-                r.top("fanova"),
-                reliable,
-            ]
-        )
-    table = render(["tuner", "study", "most important", "share", "fANOVA's", "reliable"], rows)
-    if len({r.top("ped_anova") for r in results}) > 1:
-        table += (
-            "\nnote: the tuners disagree on the most important parameter; trust the unbiased "
-            "(random / qmc) one"
-        )
-    return table
-
-
-def _why_unreliable(r: StudyImportance) -> str:
-    if any("concentrated" in f for f in r.flags):
-        return "sampling concentrated"
-    if any("unstable" in f for f in r.flags):
-        return "bootstrap unstable"
-    return "model-based sampling"
-
-
 def importance_by_tuner(
     specs: Sequence[StudySpec],
     trials_by_study: Mapping[str, Sequence[FrozenTrial]],
@@ -415,8 +361,6 @@ def importance_by_tuner(
     bootstrap: int = 20,
 ) -> list[StudyImportance]:
     """One estimate per tuner: the trials of its repeats pooled (one study: that study)."""
-    from dataclasses import replace
-
     by_sampler: dict[str, list[StudySpec]] = {}
     for spec in specs:
         by_sampler.setdefault(spec.sampler.name, []).append(spec)

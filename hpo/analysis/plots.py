@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from hpo.compare import Comparison
+import plotly.graph_objects as go
+from matplotlib.figure import Figure
+
+from hpo.analysis.compare import Comparison
 
 X_AXES = (("trial", "trials finished"), ("seconds", "compute (s)"))
 
@@ -30,14 +31,11 @@ def _series(comparison: Comparison, axis: str) -> list[tuple[str, str, list[floa
 
 
 def write_png(comparison: Comparison, path: Path) -> Path:
-    import matplotlib
-
-    matplotlib.use("Agg")  # no screen on a GPU node
-    import matplotlib.pyplot as plt
-
     tuners = sorted({r.sampler for r in comparison.runs})
     colours = {t: f"C{i}" for i, t in enumerate(tuners)}
-    figure, axes = plt.subplots(1, 2, figsize=(12, 4.5), constrained_layout=True)
+    # A Figure of its own rather than pyplot's: no global state, no screen needed (GPU nodes).
+    figure = Figure(figsize=(12, 4.5), layout="constrained")
+    axes = figure.subplots(1, 2)
     for ax, (axis, label) in zip(axes, X_AXES, strict=True):
         labelled: set[str] = set()
         for tuner, _study, xs, ys in _series(comparison, axis):
@@ -58,14 +56,11 @@ def write_png(comparison: Comparison, path: Path) -> Path:
         ax.legend()
     figure.suptitle("best value so far, per tuner (one line per run)")
     figure.savefig(path, dpi=120)
-    plt.close(figure)
     return path
 
 
-def curves_figure(comparison: Comparison, axis: str) -> object:
+def curves_figure(comparison: Comparison, axis: str) -> go.Figure:
     """A plotly figure of the best-so-far curves against ``axis`` ("trial" or "seconds")."""
-    import plotly.graph_objects as go
-
     label = dict(X_AXES)[axis]
     tuners = sorted({r.sampler for r in comparison.runs})
     palette = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2"]
@@ -97,9 +92,7 @@ def curves_figure(comparison: Comparison, axis: str) -> object:
 def write_html(comparison: Comparison, path: Path) -> Path:
     """Both curve figures in one self-contained HTML file."""
     parts = [
-        curves_figure(comparison, axis).to_html(  # type: ignore[attr-defined]
-            full_html=False, include_plotlyjs=(n == 0)
-        )
+        curves_figure(comparison, axis).to_html(full_html=False, include_plotlyjs=(n == 0))
         for n, (axis, _) in enumerate(X_AXES)
     ]
     path.write_text(

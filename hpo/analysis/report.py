@@ -13,19 +13,25 @@ import html
 import json
 import logging
 import math
+import random
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+import optuna.visualization as vis
+import plotly.graph_objects as go
+from matplotlib.figure import Figure
+from optuna.storages import BaseStorage
+from optuna.trial import FrozenTrial, TrialState
+
+from hpo.analysis.compare import Comparison, compare, runs_from
+from hpo.analysis.importance import StudyImportance, importance_by_tuner
+from hpo.analysis.load import load_trials, resolve_studies
+from hpo.analysis.plots import curves_figure, write_png
+from hpo.analysis.tables import render_comparison, render_importance, render_per_tuner
 from hpo.errors import HpoError
-
-if TYPE_CHECKING:
-    from optuna.storages import BaseStorage
-    from optuna.trial import FrozenTrial
-
-    from hpo.compare import Comparison
-    from hpo.importance import StudyImportance
-    from hpo.spec import StudySpec
+from hpo.optuna_compat import in_memory_copy
+from hpo.study import StudySpec
 
 log = logging.getLogger("hpo.report")
 
@@ -45,10 +51,6 @@ def write_report(
     bootstrap: int = 20,
 ) -> Path:
     """Write ``report.html`` and its PNGs into ``out_dir``; returns the HTML file's path."""
-    from hpo.compare import compare, load_trials, render_comparison, resolve_studies, runs_from
-    from hpo.importance import importance_by_tuner, render_importance, render_per_tuner
-    from hpo.plots import curves_figure, write_png
-
     specs = resolve_studies(storage, names)
     trials = load_trials(storage, specs)  # read once for every section
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -135,9 +137,6 @@ def _best_run_per_tuner(
 
 
 def _study_section(spec: StudySpec, trials: Sequence[FrozenTrial], figure: Any) -> str:
-    import optuna.visualization as vis
-    from optuna.trial import TrialState
-
     complete = [t for t in trials if t.state == TrialState.COMPLETE]
     parts = [f"<h2>{html.escape(spec.name)} ({html.escape(spec.sampler.name)})</h2>"]
     if not complete:
@@ -145,7 +144,7 @@ def _study_section(spec: StudySpec, trials: Sequence[FrozenTrial], figure: Any) 
     metric = spec.metrics[0].name
     target = None if not spec.is_multi_objective else (lambda t: t.values[0])
     history = vis.plot_optimization_history(
-        _in_memory(spec, trials), target=target, target_name=metric
+        in_memory_copy(spec.directions, trials), target=target, target_name=metric
     )
     parts.append(figure(history))
     if any(t.intermediate_values for t in trials):
@@ -155,7 +154,7 @@ def _study_section(spec: StudySpec, trials: Sequence[FrozenTrial], figure: Any) 
     if len(complete) > 1 and complete[0].params:
         drawn = _sample_with(complete, best, MAX_PARALLEL)
         parallel = vis.plot_parallel_coordinate(
-            _in_memory(spec, drawn), target=target, target_name=metric
+            in_memory_copy(spec.directions, drawn), target=target, target_name=metric
         )
         if len(drawn) < len(complete):
             parallel.update_layout(
@@ -163,7 +162,7 @@ def _study_section(spec: StudySpec, trials: Sequence[FrozenTrial], figure: Any) 
                 "(a seeded sample, the best included)"
             )
         parts.append(figure(parallel))
-    params = {**spec.params, **spec.space.decode(best.params)}
+    params = spec.trial_params(best.params)
     parts.append(
         f"<h3>best trial #{best.number}: {metric} {best.values[0]:.6g}</h3>"
         + _pre(json.dumps(params, indent=2, default=str))
@@ -173,28 +172,8 @@ def _study_section(spec: StudySpec, trials: Sequence[FrozenTrial], figure: Any) 
     return "\n".join(parts)
 
 
-def _in_memory(spec: StudySpec, trials: Sequence[FrozenTrial]) -> Any:
-    """A throwaway in-memory study of ``trials`` for Optuna's plots: they take a Study, and
-    reading the stored one again would repeat the report's one read of every trial.
-
-    The trials are copied in as stored (``Study.add_trials`` would validate them again and
-    refuse a value Optuna stored with only a warning); given a whole study in order, each
-    keeps its number, so the history's trial axis matches the numbers elsewhere in the report.
-    """
-    import optuna
-
-    study = optuna.create_study(
-        storage=optuna.storages.InMemoryStorage(), directions=list(spec.directions)
-    )
-    for trial in sorted(trials, key=lambda t: t.number):
-        study._storage.create_new_trial(study._study_id, template_trial=trial)
-    return study
-
-
 def _sample_with(trials: Sequence[FrozenTrial], keep: FrozenTrial, limit: int) -> list[FrozenTrial]:
     """At most ``limit`` of ``trials`` in their order: ``keep`` and a seeded sample of the rest."""
-    import random
-
     if len(trials) <= limit:
         return list(trials)
     others = [t for t in trials if t.number != keep.number]
@@ -204,9 +183,6 @@ def _sample_with(trials: Sequence[FrozenTrial], keep: FrozenTrial, limit: int) -
 
 def _epoch_curves(trials: Sequence[Any], metric: str) -> Any:
     """Per-epoch values, completed trials in blue and pruned ones in grey."""
-    import plotly.graph_objects as go
-    from optuna.trial import TrialState
-
     colours = {TrialState.COMPLETE: "#1f77b4", TrialState.PRUNED: "#aaaaaa"}
     shown: set[TrialState] = set()
     fig = go.Figure()
@@ -235,14 +211,8 @@ def _epoch_curves(trials: Sequence[Any], metric: str) -> Any:
 
 
 def _importance_png(results: Sequence[StudyImportance], path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    figure, axes = plt.subplots(
-        1, len(results), figsize=(5 * len(results), 3.5), squeeze=False, constrained_layout=True
-    )
+    figure = Figure(figsize=(5 * len(results), 3.5), layout="constrained")
+    axes = figure.subplots(1, len(results), squeeze=False)
     for ax, result in zip(axes[0], results, strict=True):
         rows = [r for r in result.rows if r.ped_anova is not None][::-1]
         values = [r.ped_anova.value for r in rows if r.ped_anova]
@@ -254,4 +224,3 @@ def _importance_png(results: Sequence[StudyImportance], path: Path) -> None:
         ax.set_title(f"{result.sampler}: PED-ANOVA")
         ax.set_xlabel("importance (5–95 % interval)")
     figure.savefig(path, dpi=110)
-    plt.close(figure)

@@ -1,4 +1,4 @@
-"""Grid search whose points are dealt by trial number, so parallel workers never share one.
+"""Grid search, with points dealt by trial number so that parallel workers never share one.
 
 Optuna's GridSampler gives trial number k the k-th point of its shuffled grid, but only while
 k is below the grid size; any other trial (for instance when the Dr.Opt baseline took a number
@@ -14,48 +14,79 @@ writes their system attributes in the same transaction as the trial itself.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import math
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
+from typing import Any
 
 from optuna.samplers import GridSampler
+from optuna.study import Study
+from optuna.trial import FrozenTrial, TrialState
 
-from hpo.liveness import original_number
-from hpo.storage import RETRY_ATTR
+from hpo.optuna_compat import (
+    FIXED_PARAMS,
+    GRID_ID,
+    GRID_SEARCH_SPACE,
+    RETRY_OF,
+    original_number,
+    study_id,
+    study_storage,
+    trial_id,
+    unvisited_grid_ids,
+)
+from hpo.space import ChoiceParam, Space
 
-if TYPE_CHECKING:
-    from collections.abc import Sequence
 
-    from optuna.study import Study
-    from optuna.trial import FrozenTrial, TrialState
+def grid_values(space: Space) -> dict[str, list[Any]]:
+    """Every value of every parameter, by Optuna name, for the grid sampler."""
+    grid: dict[str, list[Any]] = {}
+    for p, _ in space.walk():
+        if isinstance(p, ChoiceParam):
+            grid[p.optuna_key] = [o.label for o in p.options]
+            continue
+        step = p.quantum or p.step or 1
+        n = int((Decimal(repr(p.high)) - Decimal(repr(p.low))) / Decimal(repr(step))) + 1
+        values = [Decimal(repr(p.low)) + i * Decimal(repr(step)) for i in range(n)]
+        grid[p.key] = [int(v) if p.integer else float(v) for v in values]
+    return grid
 
-GRID_ID_ATTR = "grid_id"
-#: Where Optuna keeps the params of an enqueued trial (the baseline among them).
-FIXED_PARAMS_ATTR = "fixed_params"
+
+def grid_size(space: Space) -> int:
+    """How many points the grid of ``space`` has."""
+    return math.prod(len(values) for values in grid_values(space).values())
 
 
 def takes_no_point(trial: FrozenTrial) -> bool:
     """True for trials that do not take a new grid point: enqueued ones and retries."""
     attrs = trial.system_attrs
-    return FIXED_PARAMS_ATTR in attrs or RETRY_ATTR in attrs
+    return FIXED_PARAMS in attrs or RETRY_OF in attrs
 
 
 class NumberedGridSampler(GridSampler):
     """GridSampler that deals point k to the k-th trial needing one, with no race."""
 
+    def __init__(self, search_space: Mapping[str, Sequence[Any]], seed: int | None = None) -> None:
+        super().__init__(search_space, seed=seed)
+        # As GridSampler stores it in each trial: the grid, its parameters in sorted order.
+        self._hpo_grid = {name: list(values) for name, values in sorted(search_space.items())}
+        self._hpo_points = math.prod(len(values) for values in search_space.values())
+
     def before_trial(self, study: Study, trial: FrozenTrial) -> None:
-        if GRID_ID_ATTR in trial.system_attrs or FIXED_PARAMS_ATTR in trial.system_attrs:
+        if GRID_ID in trial.system_attrs or FIXED_PARAMS in trial.system_attrs:
             return
         # A retry normally carries its first attempt's point; one whose first attempt died
         # before writing it (killed, or a storage error inside ask) gets that point now.
         first = original_number(trial)
-        earlier = study._storage.get_all_trials(study._study_id, deepcopy=False)
+        storage = study_storage(study)
+        earlier = storage.get_all_trials(study_id(study), deepcopy=False)
         point = first - sum(1 for t in earlier if t.number < first and takes_no_point(t))
-        if point >= len(self._all_grids):
+        if point >= self._hpo_points:
             # Only a budget set past the grid outside hpo (which caps it) gets here: Optuna's
             # own pick among the unvisited points.
             super().before_trial(study, trial)
             return
-        study._storage.set_trial_system_attr(trial._trial_id, "search_space", self._search_space)
-        study._storage.set_trial_system_attr(trial._trial_id, GRID_ID_ATTR, point)
+        storage.set_trial_system_attr(trial_id(trial), GRID_SEARCH_SPACE, self._hpo_grid)
+        storage.set_trial_system_attr(trial_id(trial), GRID_ID, point)
 
     def after_trial(
         self,
@@ -67,7 +98,8 @@ class NumberedGridSampler(GridSampler):
         # Optuna's version reads the finished trial's point to see whether it was the last one
         # left, and raises KeyError for the baseline, which has none (a long baseline can
         # finish while one point is left).
-        if GRID_ID_ATTR in study._storage.get_trial_system_attrs(trial._trial_id):
+        stored = study_storage(study).get_trial_system_attrs(trial_id(trial))
+        if GRID_ID in stored:
             super().after_trial(study, trial, state, values)
-        elif not self._get_unvisited_grid_ids(study):
+        elif not unvisited_grid_ids(self, study):
             study.stop()

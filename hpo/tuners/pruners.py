@@ -10,60 +10,23 @@ from __future__ import annotations
 import difflib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
+
+from optuna.pruners import (
+    BasePruner,
+    HyperbandPruner,
+    MedianPruner,
+    NopPruner,
+    PatientPruner,
+    PercentilePruner,
+    SuccessiveHalvingPruner,
+    ThresholdPruner,
+)
 
 from hpo.errors import InvalidInputError, UnknownNameError
-
-if TYPE_CHECKING:
-    from optuna.pruners import BasePruner
-
-    from hpo.spec import Component
-
-
-class PruningSchedule:
-    """When a pruner can act: the worker asks it (a database read) only then.
-
-    The default: every step. Subclasses follow the pruner's own code exactly (Optuna 5), so
-    that skipping the other steps changes no decision.
-    """
-
-    def due(self, step: int) -> bool:
-        return True
-
-    def passed(self, step: int) -> None:
-        """The pruner was asked at ``step`` and let the trial go on."""
-
-
-class Never(PruningSchedule):
-    def due(self, step: int) -> bool:
-        return False
-
-
-class AfterWarmup(PruningSchedule):
-    """Median, percentile, threshold: ``step < n_warmup_steps`` always returns False."""
-
-    def __init__(self, warmup: int) -> None:
-        self.warmup = warmup
-
-    def due(self, step: int) -> bool:
-        return step >= self.warmup
-
-
-class Rungs(PruningSchedule):
-    """Successive halving with an integer ``min_resource``: nothing happens below the next rung,
-    ``min_resource × reduction_factor^(min_early_stopping_rate + rung)``; a trial that goes on
-    has completed every rung up to the step it was asked at."""
-
-    def __init__(self, first: int, factor: int) -> None:
-        self.next = first
-        self.factor = factor
-
-    def due(self, step: int) -> bool:
-        return step >= self.next
-
-    def passed(self, step: int) -> None:
-        while self.next <= step:
-            self.next *= self.factor
+from hpo.tuners.component import Component
+from hpo.tuners.nni import NNI_ASSESSORS
+from hpo.tuners.schedule import AfterWarmup, Never, PruningSchedule, asha_schedule
 
 
 @dataclass(frozen=True)
@@ -77,38 +40,32 @@ class PrunerKind:
 
 
 def _none(o: Mapping[str, Any]) -> BasePruner:
-    from optuna.pruners import NopPruner
 
     return NopPruner()
 
 
 def _median(o: Mapping[str, Any]) -> BasePruner:
-    from optuna.pruners import MedianPruner
 
     return MedianPruner(**o)
 
 
 def _percentile(o: Mapping[str, Any]) -> BasePruner:
-    from optuna.pruners import PercentilePruner
 
     return PercentilePruner(**{"percentile": 25.0, **o})
 
 
 def _asha(o: Mapping[str, Any]) -> BasePruner:
-    from optuna.pruners import SuccessiveHalvingPruner
 
     # Asynchronous successive halving: rungs at min_resource × reduction_factor^k epochs.
     return SuccessiveHalvingPruner(**{"min_resource": 1, "reduction_factor": 3, **o})
 
 
 def _hyperband(o: Mapping[str, Any]) -> BasePruner:
-    from optuna.pruners import HyperbandPruner
 
     return HyperbandPruner(**{"min_resource": 1, "reduction_factor": 3, **o})
 
 
 def _patient(o: Mapping[str, Any]) -> BasePruner:
-    from optuna.pruners import PatientPruner
 
     options = dict(o)
     wrapped_name = options.pop("wrapped", "none")
@@ -121,19 +78,10 @@ def _patient(o: Mapping[str, Any]) -> BasePruner:
 
 
 def _threshold(o: Mapping[str, Any]) -> BasePruner:
-    from optuna.pruners import ThresholdPruner
 
     if "lower" not in o and "upper" not in o:
         raise ValueError('give lower and/or upper, e.g. {"name": "threshold", "lower": 0.2}')
     return ThresholdPruner(**o)
-
-
-def _asha_schedule(o: Mapping[str, Any]) -> PruningSchedule:
-    options = {"min_resource": 1, "reduction_factor": 3, "min_early_stopping_rate": 0, **o}
-    if not isinstance(options["min_resource"], int):
-        return PruningSchedule()  # "auto": estimated from the trials, so ask every step
-    rate = options["reduction_factor"] ** options["min_early_stopping_rate"]
-    return Rungs(options["min_resource"] * rate, options["reduction_factor"])
 
 
 _NUMBER = (int, float)
@@ -167,7 +115,7 @@ PRUNERS: dict[str, PrunerKind] = {
                 "min_early_stopping_rate": (int,),
                 "bootstrap_count": (int,),
             },
-            schedule=_asha_schedule,
+            schedule=asha_schedule,
         ),
         PrunerKind(
             "hyperband",
@@ -202,13 +150,8 @@ ALIASES = {
     "successive_halving": "asha",
     "successivehalving": "asha",
     "sha": "asha",
-    # NNI assessors
-    "medianstop": "median",
-    "curvefitting": "median",
+    **NNI_ASSESSORS,
 }
-
-#: NNI assessor ``classArgs`` → hpo pruner options.
-NNI_ASSESSOR_ARGS = {"start_step": "n_warmup_steps"}
 
 
 def resolve_pruner_name(name: str) -> str:

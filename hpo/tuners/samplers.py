@@ -10,16 +10,25 @@ from __future__ import annotations
 import difflib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
+
+from optuna.samplers import (
+    BaseSampler,
+    BruteForceSampler,
+    CmaEsSampler,
+    GPSampler,
+    NSGAIIISampler,
+    NSGAIISampler,
+    QMCSampler,
+    RandomSampler,
+    TPESampler,
+)
 
 from hpo.errors import InvalidInputError, UnknownNameError
-from hpo.space import ChoiceParam, Notice, NumericParam, Space
-
-if TYPE_CHECKING:
-    from optuna.samplers import BaseSampler
-
-    from hpo.spec import Component
+from hpo.space import ChoiceParam, NumericParam, Space
+from hpo.tuners.component import Component
+from hpo.tuners.grid import NumberedGridSampler, grid_values
+from hpo.tuners.nni import NNI_TUNERS, nni_tuner
 
 
 @dataclass(frozen=True)
@@ -52,7 +61,6 @@ class SamplerKind:
 
 
 def _tpe(b: SamplerBuild) -> BaseSampler:
-    from optuna.samplers import TPESampler
 
     # constant_liar: a worker's running trials count as bad results for the others, so that
     # parallel workers do not all sample the same promising point.
@@ -63,13 +71,11 @@ def _tpe(b: SamplerBuild) -> BaseSampler:
 
 
 def _random(b: SamplerBuild) -> BaseSampler:
-    from optuna.samplers import RandomSampler
 
     return RandomSampler(seed=b.seed)
 
 
 def _cmaes(b: SamplerBuild) -> BaseSampler:
-    from optuna.samplers import CmaEsSampler, RandomSampler
 
     options = dict(b.options)
     popsize = options.pop("population_size", None)
@@ -92,22 +98,15 @@ def _cmaes(b: SamplerBuild) -> BaseSampler:
 
 
 def _grid(b: SamplerBuild) -> BaseSampler:
-    import secrets
-
-    from hpo.grid import NumberedGridSampler
-
     sampler = NumberedGridSampler(grid_values(b.space), seed=b.seed)
-    # The shuffled order above is the study's, the same in every worker. Only a budget set past
-    # the grid outside hpo falls back to Optuna's random pick among unvisited points: that pick
-    # should differ between workers, or two workers picking at once would take the same one.
-    rng = getattr(sampler, "_rng", None)
-    if rng is not None:
-        rng.rng.seed(secrets.randbelow(2**31))
+    # The shuffled order of the points is the study's, the same in every worker. Only a budget
+    # set past the grid outside hpo falls back to Optuna's random pick among unvisited points:
+    # that pick should differ between workers, or two picking at once would take the same one.
+    sampler.reseed_rng()
     return sampler
 
 
 def _qmc(b: SamplerBuild) -> BaseSampler:
-    from optuna.samplers import QMCSampler, RandomSampler
 
     options = {"qmc_type": "sobol", "scramble": True, **b.options}
     return QMCSampler(
@@ -119,25 +118,21 @@ def _qmc(b: SamplerBuild) -> BaseSampler:
 
 
 def _gp(b: SamplerBuild) -> BaseSampler:
-    from optuna.samplers import GPSampler
 
     return GPSampler(seed=b.seed, **b.options)
 
 
 def _nsga2(b: SamplerBuild) -> BaseSampler:
-    from optuna.samplers import NSGAIISampler
 
     return NSGAIISampler(seed=b.seed, **b.options)
 
 
 def _nsga3(b: SamplerBuild) -> BaseSampler:
-    from optuna.samplers import NSGAIIISampler
 
     return NSGAIIISampler(seed=b.seed, **b.options)
 
 
 def _bruteforce(b: SamplerBuild) -> BaseSampler:
-    from optuna.samplers import BruteForceSampler
 
     return BruteForceSampler(seed=b.seed)
 
@@ -224,37 +219,6 @@ SAMPLERS: dict[str, SamplerKind] = {
 ALIASES = {"evolution": "cmaes", "cma-es": "cmaes", "cma": "cmaes", "sobol": "qmc"}
 
 
-@dataclass(frozen=True)
-class NniTuner:
-    sampler: str
-    pruner: str | None = None  # a tuner with built-in early stopping (BOHB, Hyperband)
-    note: str | None = None
-
-
-#: NNI / Dr.Opt ``builtinTunerName`` → the nearest hpo sampler (and pruner).
-NNI_TUNERS: dict[str, NniTuner] = {
-    "TPE": NniTuner("tpe"),
-    "Random": NniTuner("random"),
-    "Evolution": NniTuner("cmaes", note="NNI's Evolution tuner runs as CMA-ES"),
-    "RegularizedEvolution": NniTuner("cmaes", note="runs as CMA-ES"),
-    "GridSearch": NniTuner("grid"),
-    "BatchTuner": NniTuner("grid", note="runs as grid search over the choices"),
-    "Anneal": NniTuner(
-        "tpe", note="NNI's Anneal tuner runs as TPE, which also narrows towards good trials"
-    ),
-    "SMAC": NniTuner("tpe", note="SMAC runs as TPE (a model-based tuner like it)"),
-    "GPTuner": NniTuner("gp"),
-    "MetisTuner": NniTuner("gp", note="Metis runs as Gaussian-process optimisation"),
-    "DNGOTuner": NniTuner("gp", note="DNGO runs as Gaussian-process optimisation"),
-    "Hyperband": NniTuner("random", "hyperband"),
-    "BOHB": NniTuner("tpe", "hyperband", note="BOHB runs as TPE with the Hyperband pruner"),
-}
-
-
-def known_names() -> list[str]:
-    return [*SAMPLERS, *ALIASES]
-
-
 def resolve_sampler_name(name: str) -> str:
     """The hpo sampler for an hpo name, alias or NNI tuner name (case-insensitive)."""
     lowered = name.strip().lower()
@@ -274,118 +238,8 @@ def resolve_sampler_name(name: str) -> str:
     )
 
 
-def nni_tuner(name: str) -> NniTuner | None:
-    for tuner_name, tuner in NNI_TUNERS.items():
-        if tuner_name.lower() == name.strip().lower():
-            return tuner
-    return None
-
-
 def kind_of(name: str) -> SamplerKind:
     return SAMPLERS[resolve_sampler_name(name)]
-
-
-def encode_space_for(sampler: str, space: Space) -> Space:
-    """The space as this sampler sees it (numeric choices as ordinals for CMA-ES and QMC)."""
-    return space.with_ordinal_choices() if kind_of(sampler).ordinal_choices else space
-
-
-def check_options(name: str, options: Mapping[str, Any]) -> None:
-    """Refuse options the sampler does not have or values of the wrong type."""
-    kind = kind_of(name)
-    for key, value in options.items():
-        if key not in kind.options:
-            accepted = ", ".join(kind.options) or "none"
-            raise InvalidInputError(
-                f"sampler {kind.name} has no option {key!r} (its options: {accepted})"
-            )
-        expected = kind.options[key]
-        ok = (
-            isinstance(value, bool)
-            if expected is bool
-            else isinstance(value, int | float) and not isinstance(value, bool)
-            if expected is float
-            else isinstance(value, expected) and not isinstance(value, bool)
-        )
-        if not ok:
-            raise InvalidInputError(
-                f"sampler {kind.name} option {key} must be {expected.__name__}, got {value!r}"
-            )
-
-
-def check_compatibility(sampler: Component, space: Space, n_objectives: int) -> list[Notice]:
-    """What this sampler will do with this space: notices, or an error where it cannot run.
-
-    ``space`` is the space as parsed (before encoding for the sampler).
-    """
-    kind = kind_of(sampler.name)
-    check_options(kind.name, sampler.options)
-    if n_objectives > 1 and not kind.multi_objective:
-        raise InvalidInputError(
-            f"sampler {kind.name} optimises one objective, this study has {n_objectives}; "
-            "use nsga2, tpe, gp or random"
-        )
-    notices: list[Notice] = []
-    if kind.discrete_only:
-        if kind.name == "grid" and space.is_conditional:
-            raise InvalidInputError(
-                "grid search needs a flat space; nested choices make parameters conditional "
-                "(use the bruteforce sampler for nested spaces)"
-            )
-        continuous = [p.key for p, _ in space.walk() if _is_continuous(p)]
-        if continuous:
-            raise InvalidInputError(
-                f"sampler {kind.name} needs parameters with finitely many values; continuous: "
-                f"{', '.join(continuous)} (use choice, randint or quniform)"
-            )
-    if not kind.models_categories:
-        encoded = encode_space_for(kind.name, space)
-        random_choices = [
-            p.key for p, _ in encoded.walk() if isinstance(p, ChoiceParam) and not p.ordinal
-        ]
-        ordinal = [p.key for p, _ in encoded.walk() if isinstance(p, ChoiceParam) and p.ordinal]
-        if ordinal:
-            notices.append(
-                Notice(
-                    "",
-                    f"{kind.name} optimises these numeric choices as ordered values: "
-                    f"{', '.join(ordinal)}",
-                )
-            )
-        if random_choices:
-            notices.append(
-                Notice(
-                    "",
-                    f"{kind.name} cannot model non-numeric choices; it samples these at random: "
-                    f"{', '.join(random_choices)} (use tpe or gp to optimise them)",
-                )
-            )
-    return notices
-
-
-def _is_continuous(p: NumericParam | ChoiceParam) -> bool:
-    return isinstance(p, NumericParam) and not p.integer and p.step is None and p.quantum is None
-
-
-def grid_values(space: Space) -> dict[str, list[Any]]:
-    """Every value of every parameter, by Optuna name, for the grid sampler."""
-    grid: dict[str, list[Any]] = {}
-    for p, _ in space.walk():
-        if isinstance(p, ChoiceParam):
-            grid[p.optuna_key] = [o.label for o in p.options]
-            continue
-        step = p.quantum or p.step or 1
-        n = int((Decimal(repr(p.high)) - Decimal(repr(p.low))) / Decimal(repr(step))) + 1
-        values = [Decimal(repr(p.low)) + i * Decimal(repr(step)) for i in range(n)]
-        grid[p.key] = [int(v) if p.integer else float(v) for v in values]
-    return grid
-
-
-def grid_size(space: Space) -> int:
-    size = 1
-    for values in grid_values(space).values():
-        size *= len(values)
-    return size
 
 
 def build_sampler(component: Component, space: Space, seed: int, n_objectives: int) -> BaseSampler:

@@ -12,7 +12,7 @@ import optuna
 import pytest
 from optuna.trial import TrialState
 
-from tests.conftest import assert_one_line_error, run_hpo, write_json, write_module
+from tests.helpers import assert_one_line_error, hpo_create_study, run_hpo, write_module
 
 SPACE = {"x": {"_type": "uniform", "_value": [0, 1]}, "y": {"_type": "uniform", "_value": [0, 1]}}
 TARGET = -0.05
@@ -35,19 +35,9 @@ def group(tmp_path: Path, sqlite_url: str) -> list[str]:
         "config": {"experimentName": "cmp", "maxTrialNum": 12, "model": "quad", "seed": 3},
         "search_space": SPACE,
     }
-    write_json(tmp_path / "s.json", config)
-    created = run_hpo(
-        "create-study",
-        "--space",
-        "s.json",
-        "--sampler",
-        "random,tpe",
-        "--repeats",
-        "3",
-        storage=sqlite_url,
-        cwd=tmp_path,
+    created = hpo_create_study(
+        tmp_path, config, sqlite_url, "--sampler", "random,tpe", "--repeats", "3"
     )
-    assert created.returncode == 0, created.stderr
     ran = run_hpo("worker", "--group", "cmp", storage=sqlite_url, cwd=tmp_path)
     assert ran.returncode == 0, ran.stderr
     return created.stdout.split()

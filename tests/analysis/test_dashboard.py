@@ -6,21 +6,18 @@
 from __future__ import annotations
 
 import io
-import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.conftest import run_hpo, write_json, write_module
+from tests.helpers import free_port, get_json, hpo_create_study, run_hpo, write_module
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
@@ -34,21 +31,10 @@ if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()) and not os.envi
 SPACE = {name: {"_type": "uniform", "_value": [0, 1]} for name in ("x", "y", "z")}
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _get(url: str) -> Any:
-    with urllib.request.urlopen(url, timeout=30) as response:
-        return json.loads(response.read())
-
-
 @pytest.fixture
 def dashboard(sqlite_url: str, tmp_path: Path) -> Iterator[str]:
     """``hpo dashboard`` on the test's storage; yields its base URL."""
-    port = _free_port()
+    port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "hpo", "dashboard", "--port", str(port)],
         env={**os.environ, "HPO_STORAGE": sqlite_url},
@@ -62,7 +48,7 @@ def dashboard(sqlite_url: str, tmp_path: Path) -> Iterator[str]:
         deadline = time.monotonic() + 60
         while True:
             try:
-                _get(f"{base}/api/meta")
+                get_json(f"{base}/api/meta")
                 break
             except OSError:
                 if process.poll() is not None or time.monotonic() > deadline:
@@ -100,7 +86,7 @@ def browser() -> Iterator[Any]:
 
 
 def _study_id(base: str, name: str) -> int:
-    studies = _get(f"{base}/api/studies")["study_summaries"]
+    studies = get_json(f"{base}/api/studies")["study_summaries"]
     return int(next(s["study_id"] for s in studies if s["study_name"] == name))
 
 
@@ -131,23 +117,16 @@ def test_the_dashboard_lists_hpo_studies_and_draws_their_importance(
     from selenium.webdriver.common.by import By
 
     write_module(tmp_path, "linear", "def run(params):\n    return 2 * params['x'] + params['y']\n")
-    write_json(
-        tmp_path / "s.json",
-        {
-            "config": {"experimentName": "dash", "maxTrialNum": 30, "model": "linear"},
-            "search_space": SPACE,
-        },
-    )
-    created = run_hpo(
-        "create-study", "--space", "s.json", "--sampler", "random,tpe",
-        storage=sqlite_url, cwd=tmp_path,
-    )  # fmt: skip
-    assert created.returncode == 0, created.stderr
+    config = {
+        "config": {"experimentName": "dash", "maxTrialNum": 30, "model": "linear"},
+        "search_space": SPACE,
+    }
+    hpo_create_study(tmp_path, config, sqlite_url, "--sampler", "random,tpe")
     assert run_hpo("worker", "--group", "dash", storage=sqlite_url, cwd=tmp_path).returncode == 0
 
     # The API the page reads: both members of the group, and importances for them.
     study_id = _study_id(dashboard, "dash-random")
-    importances = _get(f"{dashboard}/api/studies/{study_id}/param_importances")
+    importances = get_json(f"{dashboard}/api/studies/{study_id}/param_importances")
     [per_objective] = importances["param_importances"]
     assert {p["name"] for p in per_objective} == {"x", "y", "z"}
 

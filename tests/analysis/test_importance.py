@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import assert_one_line_error, run_hpo, write_json, write_module
+from tests.helpers import assert_one_line_error, hpo_create_study, run_hpo, write_module
 
 # f = 2x + y + 0·z with x, y, z uniform on [0, 1]: x carries 4/5 of the variance, y 1/5, z none.
 LINEAR = """
@@ -24,12 +24,7 @@ def _group(tmp_path: Path, url: str, space: Mapping[str, object], trials: int) -
         "config": {"experimentName": "imp", "maxTrialNum": trials, "model": "linear", "seed": 1},
         "search_space": space,
     }
-    write_json(tmp_path / "s.json", config)
-    created = run_hpo(
-        "create-study", "--space", "s.json", "--sampler", "random,tpe",
-        storage=url, cwd=tmp_path,
-    )  # fmt: skip
-    assert created.returncode == 0, created.stderr
+    hpo_create_study(tmp_path, config, url, "--sampler", "random,tpe")
     ran = run_hpo("worker", "--group", "imp", storage=url, cwd=tmp_path, timeout=600)
     assert ran.returncode == 0, ran.stderr
 

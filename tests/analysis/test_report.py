@@ -10,8 +10,8 @@ from typing import Any
 import optuna
 from optuna.trial import TrialState
 
-from hpo.report import MAX_CURVES, _epoch_curves, _sample_with
-from tests.conftest import run_hpo, write_json, write_module
+from hpo.analysis.report import MAX_CURVES, _epoch_curves, _sample_with
+from tests.helpers import hpo_create_study, run_hpo, write_module
 
 # A learning curve that ends at x: ASHA can judge a trial from its early epochs.
 CURVE = """
@@ -37,11 +37,7 @@ def test_a_pruned_studys_report_draws_pruned_and_completed_epoch_curves(
         },
         "search_space": {"x": {"_type": "uniform", "_value": [0, 1]}},
     }
-    write_json(tmp_path / "s.json", config)
-    assert (
-        run_hpo("create-study", "--space", "s.json", storage=sqlite_url, cwd=tmp_path).returncode
-        == 0
-    )
+    hpo_create_study(tmp_path, config, sqlite_url)
     ran = run_hpo("worker", "--study", "pr", storage=sqlite_url, cwd=tmp_path, timeout=300)
     assert ran.returncode == 0, ran.stderr
     trials = optuna.load_study(study_name="pr", storage=sqlite_url).trials

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import optuna
 
-from tests.conftest import assert_one_line_error, run_hpo, write_json, write_module
+from tests.helpers import assert_one_line_error, run_hpo, write_json, write_module
 
 SPACE = {
     "x": {"_type": "uniform", "_value": [0, 1]},
@@ -61,4 +61,4 @@ def test_unknown_format_is_one_line(tmp_path: Path, sqlite_url: str) -> None:
     )
     assert run_hpo("run", "--space", "s.json", storage=sqlite_url, cwd=tmp_path).returncode == 0
     result = run_hpo("best", "f", "--format", "yaml", storage=sqlite_url, cwd=tmp_path)
-    assert_one_line_error(result, 2, "--format must be json or dropt")
+    assert_one_line_error(result, 2, "--format", "'yaml' is not one of 'json', 'dropt'")

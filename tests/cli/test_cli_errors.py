@@ -1,5 +1,7 @@
 """Malformed spaces, configs and options: exit code 2, one line naming the JSON path, no
-traceback, and the storage left exactly as it was. Run through the real ``hpo`` process."""
+traceback, and the storage left exactly as it was. Run through the hpo app in this process
+(the same error boundary a real process has; ``tests/cli/test_best.py`` and others run the
+real process)."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import assert_one_line_error, run_hpo
+from tests.helpers import assert_one_line_error, hpo_cli
 
 SPACE = {"lr": {"_type": "uniform", "_value": [0.001, 0.1]}}
 
@@ -196,7 +198,7 @@ def test_validate_refuses_malformed_file(
     tmp_path: Path, name: str, content: Any, needles: list[str]
 ) -> None:
     path = _write(tmp_path, name, content)
-    result = run_hpo("validate", str(path))
+    result = hpo_cli("validate", str(path))
     assert_one_line_error(result, 2, str(path), *needles)
 
 
@@ -204,8 +206,6 @@ def test_validate_refuses_malformed_file(
 def test_create_study_refuses_every_malformed_file_and_leaves_the_storage_untouched(
     tmp_path: Path, pg_url: str
 ) -> None:
-    from concurrent.futures import ThreadPoolExecutor
-
     import sqlalchemy
 
     # Files are validated before any storage is opened, whatever the backend: every case on
@@ -215,10 +215,7 @@ def test_create_study_refuses_every_malformed_file_and_leaves_the_storage_untouc
         (_write(tmp_path, name, content), pg_url, needles) for name, content, needles in MALFORMED
     ]
     runs += [(path, f"sqlite:///{sqlite}", needles) for path, _, needles in runs[::8]]
-    with ThreadPoolExecutor(4) as pool:  # separate processes: run a few at once
-        results = list(
-            pool.map(lambda r: run_hpo("create-study", "--space", str(r[0]), storage=r[1]), runs)
-        )
+    results = [hpo_cli("create-study", "--space", str(path), storage=url) for path, url, _ in runs]
     for (_, _, needles), result in zip(runs, results, strict=True):
         assert_one_line_error(result, 2, *needles)
     assert not sqlite.exists()
@@ -251,7 +248,7 @@ def test_create_study_refuses_bad_options(
 ) -> None:
     path = _write(tmp_path, "space", SPACE)
     db = tmp_path / "x.db"
-    result = run_hpo("create-study", "--space", str(path), *args, storage=f"sqlite:///{db}")
+    result = hpo_cli("create-study", "--space", str(path), *args, storage=f"sqlite:///{db}")
     assert_one_line_error(result, 2, *needles)
     assert not db.exists()
 
@@ -262,26 +259,26 @@ def test_several_objectives_refuse_single_objective_samplers_and_pruners(tmp_pat
     )
     db = f"sqlite:///{tmp_path / 'x.db'}"
     assert_one_line_error(
-        run_hpo("create-study", "--space", str(path), "--sampler", "cmaes", storage=db),
+        hpo_cli("create-study", "--space", str(path), "--sampler", "cmaes", storage=db),
         2,
         "cmaes",
         "2",
     )
     assert_one_line_error(
-        run_hpo("create-study", "--space", str(path), "--pruner", "asha", storage=db),
+        hpo_cli("create-study", "--space", str(path), "--pruner", "asha", storage=db),
         2,
         "single objective",
     )
 
 
 def test_missing_file_is_one_line(tmp_path: Path) -> None:
-    result = run_hpo("validate", str(tmp_path / "nope.json"))
+    result = hpo_cli("validate", str(tmp_path / "nope.json"))
     assert_one_line_error(result, 2, "nope.json", "no such file")
 
 
 def test_plain_path_as_storage_gets_a_fix_it_message(tmp_path: Path) -> None:
     path = _write(tmp_path, "space", SPACE)
-    result = run_hpo("create-study", "--space", str(path), storage="runs.db")
+    result = hpo_cli("create-study", "--space", str(path), storage="runs.db")
     assert_one_line_error(result, 2, "did you mean sqlite:///runs.db?")
 
 
@@ -289,7 +286,7 @@ def test_unreachable_database_is_one_line_without_the_password(tmp_path: Path) -
     path = _write(tmp_path, "space", SPACE)
     url = "postgresql+psycopg2://hpo:s3cret-pw@127.0.0.1:1/hpo"
     for args in (["status"], ["create-study", "--space", str(path)], ["worker", "--study", "x"]):
-        result = run_hpo(*args, storage=url)
+        result = hpo_cli(*args, storage=url)
         assert_one_line_error(result, 1, "cannot open storage", "127.0.0.1", "hpo:***@")
         assert "s3cret-pw" not in result.stderr + result.stdout
 
@@ -298,8 +295,20 @@ def test_unknown_study_is_one_line_with_a_suggestion(tmp_path: Path) -> None:
     path = _write(tmp_path, "space", SPACE)
     db = f"sqlite:///{tmp_path / 'x.db'}"
     assert (
-        run_hpo("create-study", "--space", str(path), "--name", "lr-search", storage=db).returncode
+        hpo_cli("create-study", "--space", str(path), "--name", "lr-search", storage=db).returncode
         == 0
     )
-    result = run_hpo("worker", "--study", "lr-serach", storage=db)
+    result = hpo_cli("worker", "--study", "lr-serach", storage=db)
     assert_one_line_error(result, 1, "no study named 'lr-serach'", "did you mean 'lr-search'")
+
+
+def test_the_storage_in_use_is_masked_whichever_way_it_was_given(tmp_path: Path) -> None:
+    # The --storage option wins over HPO_STORAGE; neither password may show, the one in use
+    # least of all.
+    given = "postgresql+psycopg2://hpo:option-pw@127.0.0.1:1/hpo"
+    result = hpo_cli(
+        "status", "--storage", given, storage="postgresql+psycopg2://x:env-pw@127.0.0.1:1/x"
+    )
+    assert_one_line_error(result, 1, "cannot open storage", "hpo:***@127.0.0.1:1/hpo")
+    assert "option-pw" not in result.stderr + result.stdout
+    assert "env-pw" not in result.stderr + result.stdout

@@ -8,7 +8,7 @@ import optuna
 import pytest
 from optuna.trial import TrialState
 
-from tests.conftest import SEARCH_SPACES, make_food11_tree, run_hpo, write_json
+from tests.helpers import SEARCH_SPACES, hpo_create_study, make_food11_tree, run_hpo
 
 
 def test_a_pruner_stops_a_bad_trial_on_its_per_epoch_reports(tmp_path: Path) -> None:
@@ -32,12 +32,8 @@ def test_a_pruner_stops_a_bad_trial_on_its_per_epoch_reports(tmp_path: Path) -> 
         },
         "search_space": {"lr": {"_type": "choice", "_value": [1e-6, 0.03]}},
     }
-    write_json(tmp_path / "prune.json", config)
     storage = f"sqlite:///{tmp_path / 'hpo.db'}"
-    assert (
-        run_hpo("create-study", "--space", "prune.json", storage=storage, cwd=tmp_path).returncode
-        == 0
-    )
+    hpo_create_study(tmp_path, config, storage, file="prune.json")
     worker = run_hpo("worker", "--study", "prune", storage=storage, cwd=tmp_path)
     assert worker.returncode == 0, worker.stderr
     assert "PRUNED at step 3" in worker.stderr
@@ -58,7 +54,7 @@ def test_a_pruner_stops_a_bad_trial_on_its_per_epoch_reports(tmp_path: Path) -> 
 
 @pytest.fixture(scope="module")
 def tiny_data(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    from tests.conftest import extract_cifar_subset
+    from tests.helpers import extract_cifar_subset
 
     root = tmp_path_factory.mktemp("tiny")
     return {
@@ -102,7 +98,7 @@ def test_every_search_space_runs_end_to_end(
     [trial] = study.trials
     assert trial.state == TrialState.COMPLETE, trial.user_attrs.get("hpo:error")
     assert 0.0 <= trial.values[0] <= 1.0
-    # The parameter count is an extra metric, or the second objective (seed 004).
+    # The parameter count is an extra metric, or the second objective (the compression report).
     assert study.metric_names is not None
     metrics = {
         **trial.user_attrs.get("hpo:metrics", {}),

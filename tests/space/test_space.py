@@ -190,7 +190,7 @@ def test_randint_never_gives_its_upper_bound_even_over_many_draws() -> None:
 @pytest.mark.parametrize(
     ("nni_type", "value", "fixed"),
     [
-        ("uniform", [0.1, 0.0001], [0.0001, 0.1]),  # seed 001's file
+        ("uniform", [0.1, 0.0001], [0.0001, 0.1]),  # the Food-11 early-stopping report's file
         ("loguniform", [1e-1, 1e-5], [1e-5, 1e-1]),
         ("quniform", [35, 5, 1], [5, 35, 1]),
         ("qloguniform", [512, 8, 8], [8, 512, 8]),

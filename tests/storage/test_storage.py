@@ -9,7 +9,6 @@ from typing import Any
 import optuna
 import pytest
 
-from hpo.config_file import parse_config
 from hpo.errors import BudgetExhausted, InvalidInputError, StorageError
 from hpo.storage import (
     DEFAULT_URL,
@@ -20,7 +19,7 @@ from hpo.storage import (
     resolve_url,
     scrub,
 )
-from hpo.study import Overrides, build_spec, create_study
+from hpo.study import Overrides, build_spec, create_study, parse_config
 
 
 @pytest.mark.parametrize(

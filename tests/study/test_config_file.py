@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from hpo.config_file import load_file, parse_config, parse_duration
 from hpo.errors import SpaceError
-from hpo.spec import Component, Metric
+from hpo.objectives import Metric
+from hpo.study import load_file, parse_config, parse_duration
+from hpo.tuners import Component
+from tests.helpers import DATA, SEARCH_SPACES
 
-DATA = Path(__file__).parent / "data"
 SPACE = {"lr": {"_type": "uniform", "_value": [0.001, 0.1]}}
 
 
@@ -137,7 +137,7 @@ def test_bad_durations(text: Any) -> None:
 
 
 def test_every_search_space_shipped_validates_without_notices() -> None:
-    files = sorted((Path(__file__).parents[1] / "search_spaces").glob("*.json"))
+    files = sorted(SEARCH_SPACES.glob("*.json"))
     assert {f.stem for f in files} >= {
         "food11_resnet18",
         "food11_resnet18_momentum",

@@ -7,12 +7,11 @@ from pathlib import Path
 import optuna
 import pytest
 
-from hpo.config_file import parse_config
 from hpo.errors import InvalidInputError
-from hpo.groups import GroupWorker, build_group, create_group, group_members
 from hpo.storage import open_storage
-from hpo.study import Overrides
-from tests.conftest import run_hpo, start_hpo, write_json, write_module
+from hpo.study import Overrides, build_group, create_study, group_members, parse_config
+from hpo.worker import GroupWorker
+from tests.helpers import hpo_create_study, run_hpo, start_hpo, write_module
 
 SPACE = {"x": {"_type": "uniform", "_value": [0, 1]}, "y": {"_type": "uniform", "_value": [0, 1]}}
 
@@ -46,7 +45,8 @@ def test_a_group_is_one_study_per_sampler_and_repeat(sqlite_url: str, module: Pa
     assert {s.seed for s in specs if s.repeat == 1} != {s.seed for s in specs if s.repeat == 2}
     assert all(s.max_trials == 6 and s.group == "cmp" for s in specs)
     storage = open_storage(sqlite_url)
-    create_group(storage, specs, exist_ok=False)
+    for spec in specs:
+        create_study(storage, spec)
     assert [s.name for s in group_members(storage, "cmp")] == [s.name for s in specs]
 
 
@@ -65,7 +65,8 @@ def test_group_worker_advances_the_tuners_evenly(sqlite_url: str, module: Path) 
     )
     _, specs, _ = build_group(config, Overrides(), ["tpe", "random", "qmc"], 1, cwd=str(module))
     storage = open_storage(sqlite_url)
-    create_group(storage, specs, exist_ok=False)
+    for spec in specs:
+        create_study(storage, spec)
     worker = GroupWorker(storage, "even", n_trials=7, stop_timeout=5)
     worker.run()
     counts = sorted(
@@ -85,17 +86,8 @@ def test_group_through_the_cli_with_two_workers(
         "config": {"experimentName": "cli", "maxTrialNum": 8, "model": "quad"},
         "search_space": SPACE,
     }
-    write_json(tmp_path / "s.json", config)
-    created = run_hpo(
-        "create-study",
-        "--space",
-        "s.json",
-        "--sampler",
-        "tpe,random",
-        "--repeats",
-        "2",
-        storage=sqlite_url,
-        cwd=tmp_path,
+    created = hpo_create_study(
+        tmp_path, config, sqlite_url, "--sampler", "tpe,random", "--repeats", "2"
     )
     assert created.returncode == 0, created.stderr
     assert created.stdout.split() == ["cli-tpe-r1", "cli-random-r1", "cli-tpe-r2", "cli-random-r2"]

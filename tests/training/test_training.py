@@ -280,8 +280,9 @@ def test_every_model_classifies_any_number_of_classes(name: str) -> None:
 
 
 def test_parameter_counts_match_the_reports() -> None:
-    # Seed 003: ResNet-9 has 6,573,120 trainable parameters at 10 classes (its Keras head had
-    # no bias either). Seed 004: the student had 256,779 parameters at 11 classes.
+    # The fast ResNet-9 report: ResNet-9 has 6,573,120 trainable parameters at 10 classes (its
+    # Keras head had no bias either). The compression report: the student had 256,779
+    # parameters at 11 classes.
     assert count_parameters(build_model("resnet9", ModelSpec(10, 3, 32))) == 6_573_120
     student = count_parameters(build_model("dw_student", ModelSpec(11, 3, 32)))
     assert abs(student - 256_779) / 256_779 < 0.01, student
@@ -369,7 +370,7 @@ def test_cifar10_without_data_says_where_and_how(tmp_path: Path) -> None:
 def test_validation_split_is_stratified_and_deterministic(cifar_subset: Path) -> None:
     config = TrainConfig.from_params({"dataset": "cifar10", "data_dir": str(cifar_subset)})
     first = load_data(config)
-    # 200 per class → 180 / 20, like seed 002's 4,500 / 500.
+    # 200 per class → 180 / 20, like the CIFAR-10 tuning report's 4,500 / 500.
     assert torch.bincount(first.train.labels).tolist() == [180] * 10
     assert torch.bincount(first.val.labels).tolist() == [20] * 10
     clear_memory_cache()

@@ -8,9 +8,8 @@ from typing import Any
 import optuna
 import pytest
 
-from hpo.objective import TrialReporter
-from hpo.pruners import PruningSchedule, Rungs, build_pruner, pruning_schedule
-from hpo.spec import Component
+from hpo.tuners import Component, PruningSchedule, Rungs, build_pruner, pruning_schedule
+from hpo.worker.reporter import TrialReporter
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 

@@ -7,22 +7,23 @@ from typing import Any
 
 import optuna
 import pytest
-from optuna.trial import TrialState
 
 from hpo.errors import InvalidInputError, UnknownNameError
 from hpo.optuna_compat import enter_optimize_loop
-from hpo.pruners import PRUNERS, build_pruner, resolve_pruner_name
-from hpo.samplers import (
+from hpo.space import parse_space
+from hpo.tuners import (
     NNI_TUNERS,
+    PRUNERS,
     SAMPLERS,
+    Component,
+    build_pruner,
     build_sampler,
     check_compatibility,
     encode_space_for,
     grid_size,
+    resolve_pruner_name,
     resolve_sampler_name,
 )
-from hpo.space import parse_space
-from hpo.spec import Component
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
@@ -104,78 +105,6 @@ def test_cmaes_converges_on_an_ordinal_choice() -> None:
         study.tell(trial, abs(v["batch_size"] - 64) / 64 + abs(v["lr"] - 0.5))
     late = [space.decode(t.params)["batch_size"] for t in study.trials[-12:]]
     assert late.count(64) >= 8, late
-
-
-def test_grid_refuses_continuous_and_nested_spaces() -> None:
-    with pytest.raises(InvalidInputError, match="continuous: lr, momentum"):
-        check_compatibility(Component("grid"), parse_space(MIXED), 1)
-    nested = {
-        "layer": {
-            "_type": "choice",
-            "_value": [{"_name": "a", "k": {"_type": "randint", "_value": [1, 3]}}],
-        }
-    }
-    with pytest.raises(InvalidInputError, match="bruteforce"):
-        check_compatibility(Component("grid"), parse_space(nested), 1)
-    assert check_compatibility(Component("bruteforce"), parse_space(nested), 1) == []
-
-
-def test_grid_points_follow_trial_numbers_whatever_order_workers_pick_them() -> None:
-    # Racing workers create trials first and let their samplers pick points afterwards, in
-    # any order. Optuna's GridSampler let a trial numbered past the grid (the baseline took
-    # a number and no point) pick at random among the points no trial held yet, which were
-    # the ones its neighbours were about to take: a point ran twice, another never.
-    space = encode_space_for("grid", parse_space(DISCRETE))
-    points = grid_size(space)
-    sampler = build_sampler(Component("grid"), space, seed=1, n_objectives=1)
-    study = optuna.create_study(sampler=sampler)
-    storage, study_id = study._storage, study._study_id
-    retry = optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=3)
-
-    def new_trial() -> int:  # a worker created it; its sampler has not picked yet
-        return storage.create_new_trial(study_id)
-
-    def dies(trial_id: int) -> int:  # its worker is killed; a stale-trial check queues a retry
-        storage.set_trial_state_values(trial_id, TrialState.RUNNING)  # popped, if queued
-        storage.set_trial_state_values(trial_id, TrialState.FAIL)
-        retry(study, storage.get_trial(trial_id))
-        return storage.get_all_trials(study_id)[-1]._trial_id
-
-    def pick(trial_id: int) -> None:
-        sampler.before_trial(study, storage.get_trial(trial_id))
-
-    study.enqueue_trial({"layers": 1})  # the Dr.Opt baseline: trial 0, no grid point
-    one, two, three, four, five = (new_trial() for _ in range(5))
-    pick(two)
-    redo_two = dies(two)  # 6: carries trial 2's point
-    redo_three = dies(three)  # 7: trial 3 died before picking; the retry picks its point
-    redo_one = dies(dies(one))  # 8, then 9: died twice before picking
-    later = [new_trial() for _ in range(points - 5)]  # 10 onwards
-    ran = [four, five, *later, redo_two, redo_three, redo_one]
-    for trial_id in [*reversed(ran), *ran]:  # any order; a second pick changes nothing
-        pick(trial_id)
-
-    dealt = [storage.get_trial(i).system_attrs["grid_id"] for i in ran]
-    assert sorted(dealt) == list(range(points))
-    assert dealt[-3:] == [1, 2, 0]  # the points of trials 2, 3 and 1
-
-
-def test_grid_baseline_may_finish_last() -> None:
-    # Optuna's GridSampler raised KeyError('grid_id') when a trial with fixed params (the
-    # baseline) finished while one grid point was left: a long baseline on many workers.
-    space = encode_space_for("grid", parse_space({"a": {"_type": "choice", "_value": [1, 2, 3]}}))
-    sampler = build_sampler(Component("grid"), space, seed=1, n_objectives=1)
-    study = optuna.create_study(sampler=sampler)
-    study.enqueue_trial({"a": 2})
-    baseline = study.ask()
-    space.suggest(baseline)
-    for _ in range(2):
-        trial = study.ask()
-        space.suggest(trial)
-        study.tell(trial, 0.0)
-    study.tell(baseline, 1.0)
-    last = study.ask()
-    assert space.suggest(last) == {"a": 2}  # the point left, dealt as usual
 
 
 def test_sampler_options_are_checked() -> None:

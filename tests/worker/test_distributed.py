@@ -7,7 +7,6 @@ import json
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +14,15 @@ import optuna
 import pytest
 from optuna.trial import TrialState
 
-from tests.conftest import _free_port, run_hpo, start_hpo, write_json, write_module
+from tests.helpers import (
+    free_port,
+    get_json,
+    hpo_create_study,
+    run_hpo,
+    start_hpo,
+    write_json,
+    write_module,
+)
 
 pytestmark = pytest.mark.postgres
 
@@ -63,11 +70,7 @@ def test_four_workers_run_exactly_the_budget_with_distinct_params(
         "config": {"experimentName": f"four-{sampler}", "maxTrialNum": 40, "model": "train"},
         "search_space": SPACE,
     }
-    write_json(project / "space.json", config)
-    created = run_hpo(
-        "create-study", "--space", "space.json", "--sampler", sampler, storage=pg_url, cwd=project
-    )
-    assert created.returncode == 0, created.stderr
+    hpo_create_study(project, config, pg_url, "--sampler", sampler)
 
     results = run_workers(4, f"four-{sampler}", pg_url, project)
     assert all(r.returncode == 0 for r in results), [r.stderr for r in results]
@@ -97,12 +100,7 @@ def test_four_grid_workers_visit_every_point_once(project: Path, pg_url: str) ->
         "params": {"lr": 0.3, "momentum": 0.9},
         "search_space": space,
     }
-    write_json(project / "space.json", config)
-    created = run_hpo(
-        "create-study", "--space", "space.json", "--sampler", "grid", "--pruner", "none",
-        storage=pg_url, cwd=project,
-    )  # fmt: skip
-    assert created.returncode == 0, created.stderr
+    hpo_create_study(project, config, pg_url, "--sampler", "grid", "--pruner", "none")
     results = run_workers(4, "grid4", pg_url, project)
     assert all(r.returncode == 0 for r in results), [r.stderr for r in results]
     trials = optuna.load_study(study_name="grid4", storage=pg_url).trials
@@ -128,11 +126,7 @@ def test_dropt_baseline_is_enqueued_once_whatever_the_number_of_workers(
         },
         "search_space": SPACE,
     }
-    write_json(project / "space.json", config)
-    assert (
-        run_hpo("create-study", "--space", "space.json", storage=pg_url, cwd=project).returncode
-        == 0
-    )
+    hpo_create_study(project, config, pg_url)
     results = run_workers(6, "baseline", pg_url, project)
     assert all(r.returncode == 0 for r in results), [r.stderr for r in results]
     trials = optuna.load_study(study_name="baseline", storage=pg_url).trials
@@ -142,11 +136,6 @@ def test_dropt_baseline_is_enqueued_once_whatever_the_number_of_workers(
     assert baselines[0].params == {"lr": 0.001, "momentum": 0.9, "batch_size": 32, "layers": 3}
     same = [t for t in trials if t.params == baselines[0].params]
     assert len(same) == 1
-
-
-def _get_json(url: str) -> Any:
-    with urllib.request.urlopen(url, timeout=10) as response:
-        return json.loads(response.read())
 
 
 def test_a_study_is_readable_by_plain_optuna_and_optuna_dashboard(
@@ -166,7 +155,7 @@ def test_a_study_is_readable_by_plain_optuna_and_optuna_dashboard(
     assert study.user_attrs["hpo:spec"]["max_trials"] == 10
 
     # optuna-dashboard, its own server process on the same database.
-    port = _free_port()
+    port = free_port()
     dashboard = subprocess.Popen(
         [
             str(Path(sys.executable).with_name("optuna-dashboard")),
@@ -184,14 +173,14 @@ def test_a_study_is_readable_by_plain_optuna_and_optuna_dashboard(
         deadline = time.time() + 60
         while True:
             try:
-                studies = _get_json(f"{base}/api/studies")["study_summaries"]
+                studies = get_json(f"{base}/api/studies")["study_summaries"]
                 break
             except OSError:
                 if time.time() > deadline or dashboard.poll() is not None:
                     raise
                 time.sleep(0.3)
         [listed] = [s for s in studies if s["study_name"] == "readable"]
-        detail = _get_json(f"{base}/api/studies/{listed['study_id']}?after=0")
+        detail = get_json(f"{base}/api/studies/{listed['study_id']}?after=0")
         assert len(detail["trials"]) == 10
         assert {p["name"] for p in detail["union_search_space"]} == {
             "lr",

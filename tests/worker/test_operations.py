@@ -11,14 +11,24 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 import optuna
 import pytest
 import torch
 from optuna.trial import TrialState
 
-from tests.conftest import run_hpo, start_hpo, write_json, write_module
+from tests.helpers import (
+    counted,
+    free_port,
+    hpo_create_study,
+    hpo_env,
+    pg_admin,
+    run_hpo,
+    start_hpo,
+    trials,
+    wait_for,
+    write_module,
+)
 
 FAST_LIVENESS = {"heartbeat_interval": 1, "grace_period": 3}
 DIGITS_SLOW = {
@@ -34,40 +44,9 @@ DIGITS_SLOW = {
 }
 
 
-def trials(storage: str, name: str) -> list[optuna.trial.FrozenTrial]:
-    return optuna.load_study(study_name=name, storage=storage).trials
-
-
-def counted(all_trials: list[optuna.trial.FrozenTrial]) -> list[optuna.trial.FrozenTrial]:
-    """The trials the budget counts: every trial a retry did not replace."""
-    replaced = {
-        t.system_attrs["retry_history"][-1]
-        for t in all_trials
-        if t.system_attrs.get("retry_history")
-    }
-    return [t for t in all_trials if t.number not in replaced]
-
-
-def wait_for(predicate: Any, timeout: float, what: str) -> None:
-    deadline = time.time() + timeout
-    while not predicate():
-        if time.time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.1)
-
-
 def reported_epochs(storage: str, name: str) -> int:
     running = [t for t in trials(storage, name) if t.state == TrialState.RUNNING]
     return max((len(t.intermediate_values) for t in running), default=0)
-
-
-def create_study(tmp_path: Path, config: dict[str, Any], storage: str, *options: str) -> None:
-    """Write a config to tmp_path and create its study, as a user would with hpo create-study."""
-    write_json(tmp_path / "space.json", config)
-    created = run_hpo(
-        "create-study", "--space", "space.json", *options, storage=storage, cwd=tmp_path
-    )
-    assert created.returncode == 0, created.stderr
 
 
 def digits_study(tmp_path: Path, storage: str, name: str, max_trials: int) -> None:
@@ -82,7 +61,7 @@ def digits_study(tmp_path: Path, storage: str, name: str, max_trials: int) -> No
         "params": DIGITS_SLOW,
         "search_space": {"weight_decay": {"_type": "loguniform", "_value": [1e-5, 1e-3]}},
     }
-    create_study(tmp_path, config, storage, "--checkpoint-dir", "ckpt")
+    hpo_create_study(tmp_path, config, storage, "--checkpoint-dir", "ckpt")
 
 
 # -- liveness -----------------------------------------------------------------------------------
@@ -101,7 +80,7 @@ def test_a_killed_workers_trial_is_failed_retried_and_resumed_from_its_checkpoin
     [first] = [t for t in trials(storage_url, "killed") if t.state == TrialState.RUNNING]
     # The state file, not the database, says which epoch a retry can resume from: reports are
     # written to the database in batches, so they may lag the file by an epoch or more.
-    [state_file] = (tmp_path / "ckpt").rglob(f"trial-{first.number}.pt")
+    [state_file] = (tmp_path / "ckpt").rglob(f"trial-{first.number}/state.pt")
     saved_epoch = torch.load(state_file, weights_only=False)["epoch"]
 
     b = run_hpo("worker", "--study", "killed", storage=storage_url, cwd=tmp_path, timeout=300)
@@ -157,7 +136,7 @@ def test_a_second_signal_exits_at_once(tmp_path: Path, sqlite_url: str) -> None:
         "config": {"experimentName": "twice", "model": "sleepy", "maxTrialNum": 1, **FAST_LIVENESS},
         "search_space": {"x": {"_type": "uniform", "_value": [0, 1]}},
     }
-    create_study(tmp_path, config, sqlite_url)
+    hpo_create_study(tmp_path, config, sqlite_url)
     a = start_hpo("worker", "--study", "twice", storage=sqlite_url, cwd=tmp_path)
     wait_for(
         lambda: any(t.state == TrialState.RUNNING for t in trials(sqlite_url, "twice")),
@@ -183,7 +162,7 @@ def test_an_objective_that_never_reports_is_interrupted_after_the_stop_timeout(
         "config": {"experimentName": "quiet", "model": "sleepy", "maxTrialNum": 1, **FAST_LIVENESS},
         "search_space": {"x": {"_type": "uniform", "_value": [0, 1]}},
     }
-    create_study(tmp_path, config, sqlite_url)
+    hpo_create_study(tmp_path, config, sqlite_url)
     a = start_hpo(
         "worker", "--study", "quiet", "--stop-timeout", "2", storage=sqlite_url, cwd=tmp_path
     )
@@ -241,7 +220,7 @@ def test_faulty_trials_are_recorded_and_the_worker_goes_on(
             }
         },
     }
-    create_study(tmp_path, config, storage_url)
+    hpo_create_study(tmp_path, config, storage_url)
     worker = run_hpo("worker", "--study", "faulty", storage=storage_url, cwd=tmp_path)
     assert worker.returncode == 0, worker.stderr
     assert "Traceback" not in worker.stderr
@@ -265,7 +244,7 @@ def test_a_diverging_training_run_is_pruned_with_its_reason(
         "params": {"dataset": "digits", "model": "simple_cnn", "num_epochs": 2, "momentum": 0.9},
         "search_space": {"lr": {"_type": "choice", "_value": [1e6, 0.05]}},
     }
-    create_study(tmp_path, config, sqlite_url)
+    hpo_create_study(tmp_path, config, sqlite_url)
     worker = run_hpo("worker", "--study", "diverge", storage=sqlite_url, cwd=tmp_path)
     assert worker.returncode == 0, worker.stderr
     by_lr = {t.params["lr"]: t for t in trials(sqlite_url, "diverge")}
@@ -313,7 +292,7 @@ def _short_trials_study(
             "y": {"_type": "uniform", "_value": [0, 1]},
         },
     }
-    create_study(tmp_path, config, storage)
+    hpo_create_study(tmp_path, config, storage)
 
 
 def _assert_exact(storage: str, name: str, n: int) -> list[optuna.trial.FrozenTrial]:
@@ -325,15 +304,6 @@ def _assert_exact(storage: str, name: str, n: int) -> list[optuna.trial.FrozenTr
         [t for t in kept if t.params]
     )
     return everything
-
-
-def _pg_admin(sql: str) -> None:
-    from tests.conftest import _admin_connection
-
-    conn = _admin_connection()
-    with conn.cursor() as cur:
-        cur.execute(sql)
-    conn.close()
 
 
 @pytest.mark.slow
@@ -354,7 +324,7 @@ def test_workers_survive_their_connections_being_killed(tmp_path: Path, pg_url: 
             break
         if not list(tmp_path.glob("running-*")):
             continue
-        _pg_admin(
+        pg_admin(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
             f"WHERE datname = '{database}' AND pid <> pg_backend_pid()"
         )
@@ -368,7 +338,7 @@ def test_workers_survive_their_connections_being_killed(tmp_path: Path, pg_url: 
 
 def _local_cluster() -> str | None:
     """The local PostgreSQL cluster (version) when the tests may restart it."""
-    from tests.conftest import PG_SERVER
+    from tests.helpers import PG_SERVER
 
     if "127.0.0.1" not in PG_SERVER and "localhost" not in PG_SERVER:
         return None
@@ -452,9 +422,9 @@ def test_32_workers_stay_within_a_bounded_number_of_connections(
     workers = [
         start_hpo("worker", "--study", "many", storage=pg_url, cwd=tmp_path) for _ in range(32)
     ]
-    from tests.conftest import _admin_connection
+    from tests.helpers import admin_connection
 
-    conn = _admin_connection()
+    conn = admin_connection()
     peak = 0
     while any(w.poll() is None for w in workers):
         with conn.cursor() as cur:
@@ -503,7 +473,7 @@ def test_gpu_supervisor_runs_one_worker_per_slot_and_restarts_a_dead_one(
         },
         "search_space": {"x": {"_type": "uniform", "_value": [0, 1]}},
     }
-    create_study(tmp_path, config, sqlite_url)
+    hpo_create_study(tmp_path, config, sqlite_url)
     env = {
         **os.environ,
         "HPO_STORAGE": sqlite_url,
@@ -591,7 +561,7 @@ def test_set_budget_past_a_grid_keeps_one_trial_per_point(tmp_path: Path, sqlite
             "b": {"_type": "choice", "_value": [0.5, 1.0]},
         },
     }
-    create_study(tmp_path, config, sqlite_url)
+    hpo_create_study(tmp_path, config, sqlite_url)
     raised = run_hpo("set-budget", "grid", "--max-trials", "20", storage=sqlite_url)
     assert raised.returncode == 0, raised.stderr
     assert "the grid has 6 combinations and the baseline: budget cut to 7 trials" in raised.stderr
@@ -615,10 +585,8 @@ def test_set_budget_past_a_grid_keeps_one_trial_per_point(tmp_path: Path, sqlite
 def test_workers_through_serve_storage_keep_the_budget_and_liveness(
     tmp_path: Path, pg_url: str
 ) -> None:
-    from tests.conftest import _free_port, hpo_env
-
     _short_trials_study(tmp_path, pg_url, "proxied", 30, sleep=0.3)
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "hpo", "serve-storage", "--host", "127.0.0.1", "--port", str(port)],
         env=hpo_env(pg_url),

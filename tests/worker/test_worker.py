@@ -12,14 +12,14 @@ import optuna
 import pytest
 from optuna.trial import TrialState
 
-from hpo.config_file import load_file, parse_config
+from hpo.attrs import ERROR as ERROR_ATTR
+from hpo.attrs import METRICS as METRICS_ATTR
 from hpo.errors import HpoError
 from hpo.storage import open_storage
-from hpo.study import Overrides, build_spec, create_study
-from hpo.worker import ERROR_ATTR, MAX_CONSECUTIVE_FAILURES, METRICS_ATTR, Worker
-from tests.conftest import write_module
+from hpo.study import Overrides, build_spec, create_study, load_file, parse_config
+from hpo.worker import MAX_CONSECUTIVE_FAILURES, Worker
+from tests.helpers import DATA, write_module
 
-DATA = Path(__file__).parent / "data"
 SPACE = {
     "x": {"_type": "uniform", "_value": [0.0, 1.0]},
     "k": {"_type": "randint", "_value": [0, 4]},
@@ -121,7 +121,7 @@ def test_time_budget_counts_from_study_creation(sqlite_url: str, objectives: Pat
 
 
 def test_dropt_config_and_run_params_work_unchanged(tmp_path: Path) -> None:
-    """Seed 001's own config and a Dr.Opt train module with run(params)."""
+    """The Food-11 early-stopping report's own config and a Dr.Opt train module with run(params)."""
     for name in ("seed001_tpe.json", "lab3_1d.py"):
         shutil.copy(DATA / name, tmp_path / name)
     config = load_file(tmp_path / "seed001_tpe.json")

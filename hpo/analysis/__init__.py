@@ -1,0 +1,30 @@
+"""Reading a finished (or running) search: compare tuners, explain importance, report.
+
+- ``load``: the studies a name stands for (a study, or a comparison group), their trials;
+- ``compare``: which tuner found the better model, how fast, how sure (statistics);
+- ``importance``: which parameter mattered, by PED-ANOVA and fANOVA, with intervals and flags;
+- ``tables``: both as terminal text; ``plots``: best-so-far curves (PNG, HTML);
+- ``report``: everything in one self-contained HTML file.
+"""
+
+from __future__ import annotations
+
+from hpo.analysis.compare import Comparison, Run, compare, runs_from
+from hpo.analysis.importance import StudyImportance, importance_by_tuner, study_importance
+from hpo.analysis.load import load_trials, resolve_studies
+from hpo.analysis.tables import render_comparison, render_importance, render_per_tuner
+
+__all__ = [
+    "Comparison",
+    "Run",
+    "StudyImportance",
+    "compare",
+    "importance_by_tuner",
+    "load_trials",
+    "render_comparison",
+    "render_importance",
+    "render_per_tuner",
+    "resolve_studies",
+    "runs_from",
+    "study_importance",
+]

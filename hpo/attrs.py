@@ -1,0 +1,41 @@
+"""Every attribute name hpo stores in a study or a trial, in one place.
+
+Optuna keeps free-form attributes per study and per trial; hpo's live under the ``hpo:``
+namespace (as optuna-dashboard's under ``dashboard:``), so that plain Optuna, the dashboard and
+other tools see them and never collide with them. Renaming one breaks the studies already
+stored: add a new name and keep reading the old one instead.
+"""
+
+from __future__ import annotations
+
+# -- study user attributes -------------------------------------------------------------------
+
+#: The study spec as JSON (``hpo.study.StudySpec``): everything a worker needs.
+SPEC = "hpo:spec"
+#: True while the study is stopped (``hpo stop``); workers finish their trial and exit.
+STOPPED = "hpo:stopped"
+
+# -- study system attributes -----------------------------------------------------------------
+
+#: How many workers have registered with the study: the next one's index.
+WORKER_COUNTER = "hpo:workers"
+
+# -- trial user attributes -------------------------------------------------------------------
+
+#: Marks the Dr.Opt baseline trial (the config's ``params``), enqueued once per study.
+BASELINE = "hpo:baseline"
+#: Why a trial failed or was pruned, in one line.
+ERROR = "hpo:error"
+#: The end of the traceback of a trial that raised.
+TRACEBACK = "hpo:traceback"
+#: Numbers the objective returned besides the objective values (test accuracy, parameters…).
+METRICS = "hpo:metrics"
+#: The seed the trial trained with (the same for every attempt of a retried trial).
+SEED = "hpo:seed"
+#: The epoch a retried trial resumed its training from.
+RESUMED_FROM_EPOCH = "hpo:resumed_from_epoch"
+
+# -- trial system attributes -----------------------------------------------------------------
+
+#: A heartbeat counter, for workers that reach the storage through ``hpo serve-storage``.
+BEAT = "hpo:beat"

@@ -1,0 +1,22 @@
+"""The ``hpo`` command line (Typer). Thin: a command parses its options, calls one function of
+the packages below, and prints.
+
+- ``app``: the Typer app, its one error boundary, logging, opening the storage;
+- ``options``: options several commands share;
+- ``studies``: validate, create-study, run, set-budget, stop, resume, delete-study;
+- ``workers``: worker, serve-storage;
+- ``views``: status, best, compare, importance, report, dashboard.
+
+A new command is a function decorated with ``@command("name")`` in the module of its group.
+"""
+
+from __future__ import annotations
+
+from hpo.cli import studies, views, workers
+from hpo.cli.app import app
+
+__all__ = ["app", "main", "studies", "views", "workers"]
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,125 @@
+"""Options that several commands share, declared once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+import typer
+
+from hpo import env
+
+#: Seeds are 31-bit, as the study's and every seed derived from it (``hpo.study.seeds``).
+MAX_SEED = 2**31 - 2
+
+StorageOption = Annotated[
+    str | None,
+    typer.Option(
+        "--storage",
+        envvar=env.STORAGE,
+        show_envvar=True,
+        help="Study storage URL (default sqlite:///hpo.db). Prefer the environment variable "
+        "for URLs with a password: it stays out of ps.",
+        show_default=False,
+    ),
+]
+SpaceOption = Annotated[
+    Path,
+    typer.Option("--space", help="Search-space file: a bare NNI space or a Dr.Opt config (JSON)."),
+]
+RepeatsOption = Annotated[
+    int,
+    typer.Option(
+        "--repeats",
+        min=1,
+        help="With several samplers (--sampler tpe,random,cmaes): studies per sampler, each "
+        "with its own seed, for hpo compare.",
+    ),
+]
+SamplerOption = Annotated[
+    str | None,
+    typer.Option(
+        "--sampler",
+        help="tpe, random, cmaes (evolution), grid, qmc, gp, nsga2, … "
+        "or an NNI tuner name; overrides the file. [default: tpe]",
+        show_default=False,
+    ),
+]
+PrunerOption = Annotated[
+    str | None,
+    typer.Option(
+        "--pruner",
+        help="none, median, percentile, asha, hyperband, patient, threshold; "
+        "overrides the file. [default: asha; none for several objectives]",
+        show_default=False,
+    ),
+]
+NameOption = Annotated[
+    str | None,
+    typer.Option(
+        "--name",
+        help="Study name [default: the config's experimentName, else FILE-SAMPLER].",
+        show_default=False,
+    ),
+]
+SeedOption = Annotated[
+    int | None,
+    typer.Option(
+        "--seed",
+        min=0,
+        max=MAX_SEED,
+        help="Study seed [default: random, stored].",
+        show_default=False,
+    ),
+]
+ObjectiveOption = Annotated[
+    str | None,
+    typer.Option(
+        "--objective",
+        help='"training" (built-in) or module:function / file.py:function; overrides the file.',
+        show_default=False,
+    ),
+]
+MaxTrialsOption = Annotated[
+    int | None,
+    typer.Option(
+        "--max-trials",
+        min=1,
+        help="Study-wide trial budget; overrides maxTrialNum.",
+        show_default=False,
+    ),
+]
+MaxDurationOption = Annotated[
+    str | None,
+    typer.Option(
+        "--max-duration",
+        help="Study-wide time budget like 12h or 30m, counted from "
+        "creation; overrides maxExecDuration.",
+        show_default=False,
+    ),
+]
+ParamOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--param",
+        "-p",
+        help="Fixed param KEY=VALUE (VALUE read as JSON, else as text), "
+        "e.g. -p data_dir=/data/food11. Repeatable.",
+        show_default=False,
+    ),
+]
+CheckpointDirOption = Annotated[
+    str | None,
+    typer.Option(
+        "--checkpoint-dir",
+        help="Directory every worker can read (shared between machines) where trials keep "
+        "their epoch checkpoints, so a retried trial resumes [default: each machine's cache].",
+        show_default=False,
+    ),
+]
+DirectionOption = Annotated[
+    Literal["maximize", "minimize"] | None,
+    typer.Option(
+        "--direction", help="maximize or minimize; overrides optimize_mode.", show_default=False
+    ),
+]

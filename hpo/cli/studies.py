@@ -1,0 +1,276 @@
+"""Commands that make and change studies: validate, create-study, run, set-budget, stop,
+resume, delete-study."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from hpo.cli.app import command, log, open_storage, print_notices
+from hpo.cli.options import (
+    CheckpointDirOption,
+    DirectionOption,
+    MaxDurationOption,
+    MaxTrialsOption,
+    NameOption,
+    ObjectiveOption,
+    ParamOption,
+    PrunerOption,
+    RepeatsOption,
+    SamplerOption,
+    SeedOption,
+    SpaceOption,
+    StorageOption,
+)
+from hpo.text import clip
+
+if TYPE_CHECKING:
+    from hpo.storage import HpoRDBStorage
+    from hpo.study import Created, Overrides
+
+
+@command("validate")
+def validate(
+    file: Annotated[Path, typer.Argument(help="Search-space file to check.")],
+    sampler: SamplerOption = None,
+) -> None:
+    """Check a search-space file and print its parameters as Optuna will sample them."""
+    from hpo.space import ChoiceParam, describe_distribution
+    from hpo.study import DEFAULT_SAMPLER, load_file
+    from hpo.text import table
+    from hpo.tuners import Component, check_compatibility, encode_space_for, resolve_sampler_name
+
+    config = load_file(file)
+    if sampler:
+        name = resolve_sampler_name(sampler)
+    else:
+        name = config.sampler.name if config.sampler else DEFAULT_SAMPLER
+    options = config.sampler.options if config.sampler and config.sampler.name == name else {}
+    notices = [
+        *config.all_notices,
+        *check_compatibility(
+            Component(name, options), config.space, len(config.metrics or ()) or 1
+        ),
+    ]
+    rows = []
+    for param, conditions in encode_space_for(name, config.space).walk():
+        key = param.optuna_key if isinstance(param, ChoiceParam) else param.key
+        nni = f"{param.nni_type} {json.dumps(param.nni_value)}"
+        rows.append(
+            [
+                key,
+                clip(nni, 48),
+                describe_distribution(param.distribution()),
+                " and ".join(conditions) or "",
+            ]
+        )
+    print_notices(notices)
+    typer.echo(table(["parameter", "NNI type", "Optuna distribution", "active when"], rows))
+    is_config = config.sampler or config.params or config.experiment_name
+    kind = "Dr.Opt config" if is_config else "search space"
+    typer.echo(f"\n{file}: valid {kind}, {len(rows)} parameters, sampler {name}")
+
+
+@command("create-study")
+def create_study(
+    space: SpaceOption,
+    sampler: SamplerOption = None,
+    pruner: PrunerOption = None,
+    name: NameOption = None,
+    storage: StorageOption = None,
+    seed: SeedOption = None,
+    objective: ObjectiveOption = None,
+    max_trials: MaxTrialsOption = None,
+    max_duration: MaxDurationOption = None,
+    param: ParamOption = None,
+    direction: DirectionOption = None,
+    checkpoint_dir: CheckpointDirOption = None,
+    repeats: RepeatsOption = 1,
+    exist_ok: Annotated[
+        bool, typer.Option("--exist-ok", help="Succeed if the same study exists already.")
+    ] = False,
+) -> None:
+    """Create a study from a search-space file; workers then need only its name.
+
+    Several samplers (--sampler tpe,random,cmaes) and/or --repeats make a comparison group:
+    one study per sampler and repeat, for hpo worker --group and hpo compare.
+    """
+    from hpo.study import parse_overrides
+
+    overrides = parse_overrides(
+        name=name,
+        sampler=sampler,
+        pruner=pruner,
+        seed=seed,
+        objective=objective,
+        max_trials=max_trials,
+        max_duration=max_duration,
+        param=param or [],
+        direction=direction,
+        checkpoint_dir=checkpoint_dir,
+    )
+    created, _ = _create(space, storage, overrides, repeats, exist_ok=exist_ok)
+    for member in created:
+        typer.echo(member.spec.name)
+
+
+def _create(
+    space: Path, storage_url: str | None, overrides: Overrides, repeats: int, *, exist_ok: bool
+) -> tuple[list[Created], HpoRDBStorage]:
+    """Create a study, or a comparison group when several samplers or repeats are asked for."""
+    from hpo.storage import mask_url, resolve_url
+    from hpo.study import budget_text, create_study, load_file, plan_studies
+
+    plan = plan_studies(load_file(space), overrides, repeats)
+    print_notices(plan.notices)
+    store = open_storage(storage_url)  # only now: an invalid file never touches the storage
+    created = [create_study(store, spec, exist_ok=exist_ok) for spec in plan.specs]
+    for member in created:
+        s = member.spec
+        verb = "using existing" if member.reused else "created"
+        directions = ", ".join(f"{m.name} {m.direction}" for m in s.metrics)
+        log.info(
+            "%s study %r in %s: sampler %s, pruner %s, objective %s (%s), budget %s%s",
+            verb,
+            s.name,
+            mask_url(resolve_url(storage_url)),
+            s.sampler.describe(),
+            s.pruner.describe(),
+            s.objective.target,
+            directions,
+            budget_text(s),
+            ", baseline trial enqueued" if s.baseline and not member.reused else "",
+        )
+    if plan.group is not None:
+        log.info(
+            "group %r: %d studies; run them with hpo worker --group %s",
+            plan.group,
+            len(created),
+            plan.group,
+        )
+    return created, store
+
+
+@command("run")
+def run(
+    space: SpaceOption,
+    sampler: SamplerOption = None,
+    pruner: PrunerOption = None,
+    name: NameOption = None,
+    storage: StorageOption = None,
+    seed: SeedOption = None,
+    objective: ObjectiveOption = None,
+    max_trials: MaxTrialsOption = None,
+    max_duration: MaxDurationOption = None,
+    param: ParamOption = None,
+    direction: DirectionOption = None,
+    checkpoint_dir: CheckpointDirOption = None,
+    repeats: RepeatsOption = 1,
+    n_trials: Annotated[
+        int | None,
+        typer.Option(
+            "--n-trials", min=1, help="Stop after N trials in this process.", show_default=False
+        ),
+    ] = None,
+) -> None:
+    """Create a study (or resume the same one) and run its trials in this process."""
+    # The options are create-study's, and so is the call that turns them into Overrides:
+    # Typer reads a command's options from its own signature, so each spells them out.
+    from hpo.study import parse_overrides, summary_of
+    from hpo.worker import DEFAULT_STOP_TIMEOUT, GroupWorker, Worker
+
+    overrides = parse_overrides(
+        name=name,
+        sampler=sampler,
+        pruner=pruner,
+        seed=seed,
+        objective=objective,
+        max_trials=max_trials,
+        max_duration=max_duration,
+        param=param or [],
+        direction=direction,
+        checkpoint_dir=checkpoint_dir,
+    )
+    created, store = _create(space, storage, overrides, repeats, exist_ok=True)
+    group = created[0].spec.group
+    if group is not None:
+        GroupWorker(store, group, n_trials=n_trials, stop_timeout=DEFAULT_STOP_TIMEOUT).run()
+        typer.echo(f"compare the samplers: hpo compare {group}")
+        return
+    spec = created[0].spec
+    Worker(store, spec.name, n_trials=n_trials).run()
+    summary = summary_of(store, spec.name)
+    if summary.best_value is not None:
+        typer.echo(
+            f"best {spec.metrics[0].name} {summary.best_value:.6g} (trial {summary.best_number}); "
+            f"params: hpo best {spec.name}"
+        )
+
+
+@command("set-budget")
+def set_budget(
+    study: Annotated[str, typer.Argument(help="Study name.")],
+    max_trials: MaxTrialsOption = None,
+    max_duration: MaxDurationOption = None,
+    storage: StorageOption = None,
+) -> None:
+    """Change a study's budgets while it runs (workers pick the new ones up at once)."""
+    from hpo.errors import InvalidInputError
+    from hpo.study import budget_text, change_budget, load_spec
+    from hpo.study.overrides import duration_option
+
+    if max_trials is None and max_duration is None:
+        raise InvalidInputError("give --max-trials and/or --max-duration")
+    seconds = None if max_duration is None else duration_option(max_duration)
+    store = open_storage(storage)
+    study_id, spec = load_spec(store, study)
+    change = change_budget(store, study_id, spec, max_trials=max_trials, max_duration_s=seconds)
+    if change.notice:
+        log.warning("%s", change.notice)
+    log.info(
+        "study %r budget: %s (was %s)", study, budget_text(change.after), budget_text(change.before)
+    )
+
+
+@command("stop")
+def stop(
+    study: Annotated[str, typer.Argument(help="Study name.")],
+    storage: StorageOption = None,
+) -> None:
+    """Stop a study: its workers finish their current trial and exit (hpo resume undoes it)."""
+    from hpo.study import set_stopped
+
+    set_stopped(open_storage(storage), study, True)
+    log.info("study %r stopped: workers exit after their current trial", study)
+
+
+@command("resume")
+def resume(
+    study: Annotated[str, typer.Argument(help="Study name.")],
+    storage: StorageOption = None,
+) -> None:
+    """Let workers run a stopped study again."""
+    from hpo.study import set_stopped
+
+    set_stopped(open_storage(storage), study, False)
+    log.info("study %r resumed: start workers with hpo worker --study %s", study, study)
+
+
+@command("delete-study")
+def delete_study(
+    study: Annotated[str, typer.Argument(help="Study name.")],
+    storage: StorageOption = None,
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Delete a study and all its trials."""
+    from hpo.study import load_study_id
+
+    store = open_storage(storage)
+    study_id = load_study_id(store, study)
+    if not yes:
+        typer.confirm(f"delete study {study!r} and all its trials?", abort=True)
+    store.delete_study(study_id)
+    log.info("deleted study %r", study)

@@ -1,0 +1,199 @@
+"""Commands that read studies: status, best, compare, importance, report, dashboard."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Literal
+
+import typer
+
+from hpo.cli.app import command, log, open_storage
+from hpo.cli.options import StorageOption
+
+
+@command("status")
+def status(storage: StorageOption = None) -> None:
+    """List the studies in the storage with their trials per state and best value."""
+    from optuna.trial import TrialState
+
+    from hpo.study import budget_text, summaries
+    from hpo.text import table
+
+    rows = []
+    for s in summaries(open_storage(storage)):
+        c = s.counts
+        best_text: str | None
+        if s.best_value is not None:
+            best_text = f"{s.best_value:.6g} (#{s.best_number})"
+        else:
+            best_text = f"{s.n_pareto} pareto" if s.n_pareto else None
+        rows.append(
+            [
+                f"{s.name} (stopped)" if s.stopped else s.name,
+                s.spec.sampler.name if s.spec else "(optuna)",
+                s.spec.pruner.name if s.spec else None,
+                ",".join(m.direction[:3] for m in s.spec.metrics) if s.spec else None,
+                c.get(TrialState.COMPLETE, 0),
+                c.get(TrialState.PRUNED, 0),
+                c.get(TrialState.FAIL, 0),
+                c.get(TrialState.RUNNING, 0),
+                c.get(TrialState.WAITING, 0),
+                budget_text(s.spec) if s.spec else None,
+                best_text,
+            ]
+        )
+    if not rows:
+        typer.echo("no studies")
+        return
+    headers = ["study", "sampler", "pruner", "dir", "complete", "pruned", "fail", "running"]
+    typer.echo(table([*headers, "waiting", "budget", "best"], rows))
+
+
+@command("best")
+def best(
+    study: Annotated[str, typer.Argument(help="Study name.")],
+    output_format: Annotated[
+        Literal["json", "dropt"],
+        typer.Option(
+            "--format",
+            help="json: the best trial; dropt: a Dr.Opt config whose params are the best "
+            "(hpo create-study reads it back, starting from them).",
+        ),
+    ] = "json",
+    storage: StorageOption = None,
+) -> None:
+    """Print the best trial's params as JSON (the fixed params and its seed included)."""
+    from hpo.study import best as best_of
+
+    typer.echo(json.dumps(best_of(open_storage(storage), study, output_format), indent=2))
+
+
+@command("compare")
+def compare(
+    names: Annotated[
+        list[str], typer.Argument(help="Comparison groups and/or studies.", show_default=False)
+    ],
+    target: Annotated[
+        float | None,
+        typer.Option(
+            "--target", help="Value to reach (e.g. 0.9 accuracy): trials and compute to it."
+        ),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Write best-so-far curves there (compare.png, compare.html)."),
+    ] = None,
+    storage: StorageOption = None,
+) -> None:
+    """Compare tuners: best value over repeats, trials and compute to a target, rank test."""
+    from hpo.analysis import compare as summarise
+    from hpo.analysis import load_trials, render_comparison, resolve_studies, runs_from
+
+    store = open_storage(storage)
+    specs = resolve_studies(store, names)
+    comparison = summarise(runs_from(specs, load_trials(store, specs)), target)
+    if out is not None:
+        from hpo.analysis.plots import write_html, write_png
+
+        out.mkdir(parents=True, exist_ok=True)
+        for written in (
+            write_png(comparison, out / "compare.png"),
+            write_html(comparison, out / "compare.html"),
+        ):
+            log.info("wrote %s", written)
+    if as_json:
+        typer.echo(json.dumps(comparison.to_json(), indent=2))
+    else:
+        typer.echo(render_comparison(comparison))
+
+
+@command("importance")
+def importance(
+    names: Annotated[
+        list[str], typer.Argument(help="Studies and/or comparison groups.", show_default=False)
+    ],
+    bootstrap: Annotated[
+        int, typer.Option("--bootstrap", help="Half-samples for the intervals (0: none).", min=0)
+    ] = 20,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
+    storage: StorageOption = None,
+) -> None:
+    """Parameter importance by PED-ANOVA and fANOVA, with intervals; per tuner for a group."""
+    from hpo.analysis import (
+        importance_by_tuner,
+        load_trials,
+        render_importance,
+        render_per_tuner,
+        resolve_studies,
+    )
+
+    store = open_storage(storage)
+    specs = resolve_studies(store, names)
+    results = importance_by_tuner(specs, load_trials(store, specs), bootstrap=bootstrap)
+    if as_json:
+        typer.echo(json.dumps([r.to_json() for r in results], indent=2))
+        return
+    typer.echo("\n\n".join(render_importance(r) for r in results))
+    if len(results) > 1:
+        typer.echo("\nmost important parameter per tuner:")
+        typer.echo(render_per_tuner(results))
+
+
+@command("report")
+def report(
+    names: Annotated[
+        list[str], typer.Argument(help="Studies and/or comparison groups.", show_default=False)
+    ],
+    out: Annotated[Path, typer.Option("--out", help="Folder for report.html and its PNGs.")] = Path(
+        "hpo-report"
+    ),
+    target: Annotated[
+        float | None, typer.Option("--target", help="Value to reach, for the comparison.")
+    ] = None,
+    bootstrap: Annotated[
+        int, typer.Option("--bootstrap", help="Resamples for the importance intervals.", min=0)
+    ] = 20,
+    storage: StorageOption = None,
+) -> None:
+    """One self-contained HTML report: comparison, importance, curves and best params."""
+    from hpo.analysis.report import write_report
+
+    path = write_report(open_storage(storage), names, out, target=target, bootstrap=bootstrap)
+    log.info("wrote %s", path)
+    typer.echo(str(path))
+
+
+@command("dashboard")
+def dashboard(
+    host: Annotated[
+        str,
+        typer.Option("--host", help="Address to listen on; 0.0.0.0 exposes it to the network."),
+    ] = "127.0.0.1",
+    port: Annotated[
+        int, typer.Option("--port", min=1, max=65535, help="Port to listen on.")
+    ] = 8080,
+    storage: StorageOption = None,
+) -> None:
+    """Start optuna-dashboard on the study storage (every study, groups included)."""
+    import optuna_dashboard
+
+    from hpo.errors import HpoError
+    from hpo.storage import mask_url, resolve_url
+
+    store = open_storage(storage)
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        log.warning(
+            "the dashboard has no login: anyone who reaches %s:%d sees the studies", host, port
+        )
+    log.info(
+        "optuna-dashboard on http://%s:%d for %s (Ctrl-C stops it)",
+        host,
+        port,
+        mask_url(resolve_url(storage)),
+    )
+    try:
+        optuna_dashboard.run_server(store, host=host, port=port)
+    except OSError as exc:
+        raise HpoError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None

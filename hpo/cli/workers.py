@@ -1,0 +1,98 @@
+"""Commands that run trials or serve the storage to workers: worker, serve-storage."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from hpo.cli.app import command, open_storage
+from hpo.cli.options import StorageOption
+
+#: Seconds a starting worker keeps trying to reach a database that drops its connections.
+WORKER_CONNECT_PATIENCE = 30.0
+
+
+@command("worker")
+def worker(
+    study: Annotated[
+        str | None,
+        typer.Option("--study", help="Name of the study to work on.", show_default=False),
+    ] = None,
+    group: Annotated[
+        str | None,
+        typer.Option(
+            "--group", help="Work on every study of a comparison group, evenly.", show_default=False
+        ),
+    ] = None,
+    storage: StorageOption = None,
+    n_trials: Annotated[
+        int | None,
+        typer.Option(
+            "--n-trials",
+            min=1,
+            help="Stop this process after N trials (the study's budget still applies).",
+            show_default=False,
+        ),
+    ] = None,
+    gpus: Annotated[
+        str | None,
+        typer.Option(
+            "--gpus",
+            help="all, or GPU indices like 0,1: one worker process per GPU "
+            "(CUDA_VISIBLE_DEVICES set for each), restarted if it dies.",
+            show_default=False,
+        ),
+    ] = None,
+    trials_per_gpu: Annotated[
+        int,
+        typer.Option("--trials-per-gpu", min=1, help="With --gpus: worker processes per GPU."),
+    ] = 1,
+    stop_timeout: Annotated[
+        float,
+        typer.Option(
+            "--stop-timeout",
+            min=0,
+            help="On SIGTERM / Ctrl-C, seconds to let the current epoch finish before "
+            "interrupting it (the trial is retried either way).",
+        ),
+    ] = 20.0,
+) -> None:
+    """Run trials of a study until its budget is spent (one per GPU, on any machine)."""
+    from hpo.errors import InvalidInputError
+    from hpo.storage import resolve_url
+    from hpo.worker import GroupWorker, Supervisor, Worker, parse_gpus
+
+    if (study is None) == (group is None):
+        raise InvalidInputError("give --study NAME or --group NAME")
+    if gpus is not None:
+        target = ["--study", study] if study is not None else ["--group", str(group)]
+        args = ["worker", *target, "--stop-timeout", str(stop_timeout)]
+        if n_trials is not None:
+            args += ["--n-trials", str(n_trials)]
+        supervisor = Supervisor(args, parse_gpus(gpus), trials_per_gpu, resolve_url(storage))
+        raise typer.Exit(supervisor.run())
+    # A worker may start while the database restarts: it waits a little for it.
+    store = open_storage(storage, patience=WORKER_CONNECT_PATIENCE)
+    if group is not None:
+        GroupWorker(store, group, n_trials=n_trials, stop_timeout=stop_timeout).run()
+    else:
+        assert study is not None
+        Worker(store, study, n_trials=n_trials, stop_timeout=stop_timeout).run()
+
+
+@command("serve-storage")
+def serve_storage(
+    storage: StorageOption = None,
+    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "0.0.0.0",
+    port: Annotated[
+        int, typer.Option("--port", min=1, max=65535, help="Port to listen on.")
+    ] = 13000,
+    threads: Annotated[int, typer.Option("--threads", min=1, help="Requests served at once.")] = 16,
+) -> None:
+    """Serve the storage over gRPC for many workers (they use --storage grpc://HOST:PORT)."""
+    from hpo.storage.grpc import serve
+    from hpo.worker import BeatWatcher
+
+    store = open_storage(storage, pool_size=max(1, threads // 2))
+    serve(store, host, port, threads, alongside=BeatWatcher(store))

@@ -1,0 +1,11 @@
+"""Every environment variable hpo reads, in one place."""
+
+from __future__ import annotations
+
+#: The study storage URL (``--storage`` wins). Keeps a password out of ``ps``.
+STORAGE = "HPO_STORAGE"
+#: Where a machine keeps hpo's caches: decoded data sets, trials' own directories.
+#: The training package reads the same variable for its data-set cache.
+CACHE_DIR = "HPO_CACHE_DIR"
+#: Set by ``hpo worker --gpus`` for each child (``gpu0``, ``gpu1.1``): prefixes its log lines.
+WORKER_LABEL = "HPO_WORKER_LABEL"

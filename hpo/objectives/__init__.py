@@ -1,0 +1,50 @@
+"""What a trial runs: the objective interface and its adapters.
+
+- ``base``: :class:`Attempt` (what the worker tells an objective) and :class:`Objective`;
+- ``outcome``: metrics, the typed :class:`Outcome`, and :func:`failure_of` (exception types
+  → pruned or failed, with the reason);
+- ``target``: which objective a study names (``training`` or ``module:function``);
+- ``function``: a user's Python function (Dr.Opt's ``train.py`` unchanged);
+- ``training``: the built-in objective, ``training.fit``, with its seed and resumable state;
+- ``kinds``: one :class:`ObjectiveKind` per kind of objective.
+"""
+
+from __future__ import annotations
+
+from hpo.objectives.base import Attempt, Objective, Report
+from hpo.objectives.kinds import ObjectiveKind, kind_of, load_objective
+from hpo.objectives.outcome import (
+    DEFAULT_METRIC,
+    DIRECTIONS,
+    Direction,
+    Failure,
+    InvalidResultError,
+    Metric,
+    NonFiniteResultError,
+    Outcome,
+    failure_of,
+    outcome_of,
+)
+from hpo.objectives.target import BUILTIN_OBJECTIVE, ObjectiveSpec, resolve_target
+
+__all__ = [
+    "BUILTIN_OBJECTIVE",
+    "DEFAULT_METRIC",
+    "DIRECTIONS",
+    "Attempt",
+    "Direction",
+    "Failure",
+    "InvalidResultError",
+    "Metric",
+    "NonFiniteResultError",
+    "Objective",
+    "ObjectiveKind",
+    "ObjectiveSpec",
+    "Outcome",
+    "Report",
+    "failure_of",
+    "kind_of",
+    "load_objective",
+    "outcome_of",
+    "resolve_target",
+]

@@ -1,0 +1,91 @@
+"""The built-in objective: ``training.fit`` trains a model and reports every epoch.
+
+Everything the worker used to know about training lives here: the trial's training seed
+(recorded as ``hpo:seed``, the same for every attempt of a trial), its resumable training state
+(a file in the trial's own directory, which a retry finds and resumes from, recorded as
+``hpo:resumed_from_epoch``), and deleting that file once the trial is over for good. Params are
+checked at ``create-study``, before any worker starts.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from hpo import attrs
+from hpo.errors import InvalidInputError
+from hpo.objectives.base import Attempt, Objective
+from hpo.objectives.outcome import Outcome, outcome_of
+from hpo.space import Notice
+from training.config import ConfigError, TrainConfig, known_params, suggest
+
+#: The metric the built-in objective optimises (``fit`` returns it).
+TRAINING_METRIC = "val_acc"
+#: Training params that name files: stored absolute, so workers started elsewhere find them.
+PATH_PARAMS = ("data_dir", "pretrained", "teacher", "checkpoint", "cache_dir")
+#: The training state after every epoch, in the trial's own directory.
+STATE_FILE = "state.pt"
+#: What ``fit`` returns after resuming from a saved state.
+RESUMED_KEY = "resumed_from_epoch"
+
+
+class TrainingObjective(Objective):
+    """``training.fit(params, report)`` with a seed and a resumable state per trial."""
+
+    def run(self, params: dict[str, Any], attempt: Attempt) -> Outcome:
+        # torch loads here, in workers that train, never for hpo --help, status or a user's
+        # function objective.
+        from training import fit
+
+        params = dict(params)
+        params.setdefault("seed", attempt.seed)
+        attempt.record(attrs.SEED, params["seed"])
+        params["state_file"] = str(state_file(attempt))
+        outcome = outcome_of(fit(params, attempt.report), self.metrics)
+        if RESUMED_KEY in outcome.metrics:
+            resumed = {attrs.RESUMED_FROM_EPOCH: int(outcome.metrics[RESUMED_KEY])}
+            outcome = replace(outcome, attrs={**outcome.attrs, **resumed})
+        return outcome
+
+    def close(self, attempt: Attempt) -> None:
+        state_file(attempt).unlink(missing_ok=True)
+        with contextlib.suppress(OSError):  # not empty, or never made: leave it
+            attempt.directory.rmdir()
+
+
+def state_file(attempt: Attempt) -> Path:
+    return attempt.directory / STATE_FILE
+
+
+def check_training_params(
+    params: Mapping[str, Any], searched: Sequence[str], space_path: str, cwd: str
+) -> tuple[dict[str, Any], list[Notice]]:
+    """Refuse params the built-in objective does not know, before any worker starts.
+
+    ``searched``: the names of the search space's parameters (their values come later);
+    ``space_path``: the JSON path of the space, for messages. Relative file paths become
+    absolute (with a notice), so that workers started elsewhere find them.
+    """
+    known = known_params()
+    prefix = f"{space_path}." if space_path else ""
+    for name in searched:
+        if name not in known:
+            raise InvalidInputError(
+                f"{prefix}{name}: not a param of the built-in training objective{suggest(name)}"
+            )
+    fixed = {k: v for k, v in params.items() if k not in searched}
+    try:
+        TrainConfig.from_params(fixed)
+    except ConfigError as exc:
+        raise InvalidInputError(f"params: {exc}") from None
+    resolved = dict(params)
+    notices = []
+    for key in PATH_PARAMS:
+        value = resolved.get(key)
+        if isinstance(value, str) and value and not Path(value).expanduser().is_absolute():
+            resolved[key] = str((Path(cwd) / value).resolve())
+            notices.append(Notice(f"params.{key}", f"relative path stored as {resolved[key]}"))
+    return resolved, notices

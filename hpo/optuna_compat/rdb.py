@@ -1,0 +1,169 @@
+"""Hooks inside Optuna's RDB storage, and the SQL hpo runs on Optuna's tables.
+
+Optuna's RDB storage creates a trial in one transaction: it locks the study row (PostgreSQL,
+MySQL; SQLite takes its write lock once the new trial is flushed), builds the trial, commits.
+:class:`HookedRDBStorage` calls :meth:`~HookedRDBStorage.check_new_trial` inside that
+transaction, where a count cannot race another worker's insert: hpo's study-wide budget.
+It also finds the running trials that died before their first heartbeat, which Optuna never
+fails (it only looks at the heartbeats recorded).
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any, TypeAlias, cast
+
+import sqlalchemy
+import sqlalchemy.orm
+from optuna.storages import RDBStorage
+from optuna.storages._rdb import models
+from optuna.storages._rdb.storage import _create_scoped_session
+from optuna.trial import FrozenTrial, TrialState
+
+from hpo.optuna_compat.trial_attrs import RETRY_OF
+
+RDBSession: TypeAlias = sqlalchemy.orm.Session
+
+
+class HookedRDBStorage(RDBStorage):
+    """Optuna's RDB storage with a hook in trial creation and a complete stale-trial query."""
+
+    def check_new_trial(self, session: RDBSession, study_id: int) -> None:
+        """Called in the transaction creating a trial, after its insert; raise to refuse it."""
+
+    def _get_prepared_new_trial(
+        self, study_id: int, template_trial: FrozenTrial | None, session: RDBSession
+    ) -> models.TrialModel:
+        trial = super()._get_prepared_new_trial(study_id, template_trial, session)
+        self.check_new_trial(session, study_id)
+        return trial
+
+    def _get_stale_trial_ids(self, study_id: int) -> list[int]:
+        stale = super()._get_stale_trial_ids(study_id)
+        # A worker killed between starting a trial and its first heartbeat leaves a RUNNING
+        # trial with no heartbeat row, which Optuna would never fail: it is stale once it has
+        # run for the grace period.
+        grace = self.grace_period or 2 * (self.heartbeat_interval or 0)
+        now = datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
+        deadline = now - datetime.timedelta(seconds=grace)
+        with self.session() as session:
+            silent = session.scalars(
+                sqlalchemy.select(models.TrialModel.trial_id).where(
+                    models.TrialModel.study_id == study_id,
+                    models.TrialModel.state == TrialState.RUNNING,
+                    models.TrialModel._datetime_start_utc < deadline,
+                    ~sqlalchemy.exists().where(
+                        models.TrialHeartbeatModel.trial_id == models.TrialModel.trial_id
+                    ),
+                )
+            ).all()
+        return sorted(set(stale) | set(silent))
+
+    @contextmanager
+    def session(self, *, ignore_integrity_error: bool = False) -> Iterator[RDBSession]:
+        """A session of this storage's engine, committed at the end (rolled back on an error;
+        a duplicate key written by a racing worker is ignored when asked)."""
+        with _create_scoped_session(self.scoped_session, ignore_integrity_error) as session:
+            yield session
+
+
+def study_user_attr(session: RDBSession, study_id: int, key: str) -> Any:
+    """A study's user attribute, read in ``session`` (None when absent)."""
+    value_json = session.scalar(
+        sqlalchemy.select(models.StudyUserAttributeModel.value_json).where(
+            models.StudyUserAttributeModel.study_id == study_id,
+            models.StudyUserAttributeModel.key == key,
+        )
+    )
+    return None if value_json is None else json.loads(value_json)
+
+
+def count_trials_less_retries(session: RDBSession, study_id: int) -> int:
+    """How many trials the study has, a retry not counting (it replaces the trial it redoes).
+
+    One round trip: both counts in one statement.
+    """
+    trials = models.TrialModel
+    attrs = models.TrialSystemAttributeModel
+    total = (
+        sqlalchemy.select(sqlalchemy.func.count(trials.trial_id))
+        .where(trials.study_id == study_id)
+        .scalar_subquery()
+    )
+    retries = (
+        sqlalchemy.select(sqlalchemy.func.count(attrs.trial_system_attribute_id))
+        .join(trials, trials.trial_id == attrs.trial_id)
+        .where(trials.study_id == study_id, attrs.key == RETRY_OF)
+        .scalar_subquery()
+    )
+    return int(session.scalar(sqlalchemy.select(total - retries)) or 0)
+
+
+def add_intermediate_values(
+    storage: HookedRDBStorage, trial_id: int, values: Mapping[int, float]
+) -> None:
+    """Several epochs' values of a running trial in one transaction (Optuna: one each).
+
+    Steps already stored (reported by an earlier attempt of a retried trial) are kept.
+    """
+    table = models.TrialIntermediateValueModel
+    with storage.session(ignore_integrity_error=True) as session:
+        trial = models.TrialModel.find_or_raise_by_id(trial_id, session)
+        storage.check_trial_is_updatable(trial_id, cast("TrialState", trial.state))
+        stored = {
+            step for (step,) in session.query(table.step).filter(table.trial_id == trial_id).all()
+        }
+        for step, value in values.items():
+            if step in stored:
+                continue
+            number, kind = table.intermediate_value_to_stored_repr(value)
+            session.add(
+                table(
+                    trial_id=trial_id,
+                    step=step,
+                    intermediate_value=number,
+                    intermediate_value_type=kind,
+                )
+            )
+
+
+def next_study_counter(storage: HookedRDBStorage, study_id: int, key: str) -> int:
+    """0, 1, 2, … from a counter kept in a study system attribute, one value per call."""
+    with storage.session() as session:
+        # Write before reading: the UPDATE takes the study row's lock (PostgreSQL, MySQL) or
+        # SQLite's write lock, so no two callers can read the same value.
+        session.execute(
+            sqlalchemy.update(models.StudyModel)
+            .where(models.StudyModel.study_id == study_id)
+            .values(study_name=models.StudyModel.study_name)
+        )
+        attr = session.scalars(
+            sqlalchemy.select(models.StudySystemAttributeModel).where(
+                models.StudySystemAttributeModel.study_id == study_id,
+                models.StudySystemAttributeModel.key == key,
+            )
+        ).one_or_none()
+        index = 0 if attr is None else int(json.loads(str(attr.value_json)))
+        if attr is None:
+            session.add(
+                models.StudySystemAttributeModel(
+                    study_id=study_id, key=key, value_json=json.dumps(1)
+                )
+            )
+        else:
+            attr.value_json = json.dumps(index + 1)
+    return index
+
+
+def trial_state_counts(storage: HookedRDBStorage, study_id: int) -> dict[TrialState, int]:
+    """How many trials of the study are in each state, counted by the database."""
+    with storage.session() as session:
+        rows = session.execute(
+            sqlalchemy.select(models.TrialModel.state, sqlalchemy.func.count())
+            .where(models.TrialModel.study_id == study_id)
+            .group_by(models.TrialModel.state)
+        ).all()
+    return {state: int(n) for state, n in rows}

@@ -1,0 +1,101 @@
+"""Private parts of Optuna's Study, Trial, FrozenStudy and FrozenTrial that hpo reads or sets."""
+
+from __future__ import annotations
+
+import copy
+import warnings
+from collections.abc import Sequence
+
+import optuna
+from optuna.exceptions import ExperimentalWarning
+from optuna.storages import BaseStorage, InMemoryStorage
+from optuna.study import Study, StudyDirection
+from optuna.study._frozen import FrozenStudy
+from optuna.study._tell import _tell_with_warning
+from optuna.trial import FrozenTrial, Trial, TrialState
+
+
+def study_id(study: Study) -> int:
+    return study._study_id
+
+
+def study_storage(study: Study) -> BaseStorage:
+    """The storage a Study object talks to (for Optuna's RDB storage: its cache in front)."""
+    return study._storage
+
+
+def frozen_study_id(frozen: FrozenStudy) -> int:
+    """The id of a study listed by ``storage.get_all_studies()``."""
+    return int(frozen._study_id)
+
+
+def trial_id(trial: Trial | FrozenTrial) -> int:
+    """The storage's id of a trial (its number counts within the study, the id across them)."""
+    return trial._trial_id
+
+
+def with_trial_id(trial: FrozenTrial, new_id: int) -> FrozenTrial:
+    """A shallow copy of ``trial`` under another id (Optuna tells trials apart by id)."""
+    twin = copy.copy(trial)
+    twin._trial_id = new_id
+    return twin
+
+
+def cached_frozen_trial(trial: Trial) -> FrozenTrial:
+    """The running trial as its Trial object caches it: reading it costs no database query.
+
+    Its ``intermediate_values`` are the ones Trial.report keeps in step with the storage.
+    """
+    return trial._cached_frozen_trial
+
+
+def storage_backend(storage: BaseStorage) -> BaseStorage:
+    """The storage behind Optuna's cache layer (a Study wraps an RDB storage in one)."""
+    backend = getattr(storage, "_backend", None)
+    return backend if isinstance(backend, BaseStorage) else storage
+
+
+def enter_optimize_loop(study: Study) -> None:
+    """Let the sampler stop the study (and heartbeats run) as inside ``study.optimize``.
+
+    The worker is an ask-and-tell loop, which Optuna does not count as an optimise loop.
+    Exhaustive samplers (grid, brute force) call ``study.stop()`` once they have visited their
+    whole space, which raises outside that loop; heartbeats warn outside it. Inside, ``stop()``
+    sets a flag instead, which the worker reads (:func:`stop_requested`).
+    """
+    study._thread_local.in_optimize_loop = True
+    study._stop_flag = False
+
+
+def stop_requested(study: Study) -> bool:
+    """Whether the sampler (or anything else) called ``study.stop()`` since entering."""
+    return bool(study._stop_flag)
+
+
+def tell(study: Study, trial: Trial, values: Sequence[float] | None, state: TrialState) -> None:
+    """``study.tell(trial, values, state=state, skip_if_finished=True)`` without reading the
+    finished trial back from the storage (a full load that the worker does not use)."""
+    _tell_with_warning(study, trial, values, state, skip_if_finished=True, suppress_warning=True)
+
+
+def in_memory_copy(directions: Sequence[str], trials: Sequence[FrozenTrial]) -> Study:
+    """A throwaway in-memory study holding ``trials`` as stored, for Optuna's plots.
+
+    ``Study.add_trials`` would validate each trial again and refuse a value Optuna stored with
+    only a warning; copied in order, a whole study's trials keep their numbers.
+    """
+    study = optuna.create_study(
+        storage=InMemoryStorage(), directions=[StudyDirection[d.upper()] for d in directions]
+    )
+    for trial in sorted(trials, key=lambda t: t.number):
+        study._storage.create_new_trial(study._study_id, template_trial=trial)
+    return study
+
+
+def quiet_experimental_warnings() -> None:
+    """hpo uses Optuna's heartbeat API on purpose; its "experimental" warnings are noise.
+
+    Only warnings raised on hpo's own calls are silenced (Optuna attributes them to the
+    caller's module); a user's objective still sees its own.
+    """
+    warnings.filterwarnings("ignore", category=ExperimentalWarning, module=r"hpo(\.|$)")

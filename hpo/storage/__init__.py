@@ -1,0 +1,38 @@
+"""Study storage: URLs and masking, opening, the study-wide trial budget, riding out outages,
+and the gRPC proxy for very many workers.
+
+- ``url``: which storage, its password never printed (``mask_url``, ``scrub``), engine settings;
+- ``open``: ``open_storage(url)``, one line of error for every way it can fail;
+- ``rdb``: :class:`HpoRDBStorage`, Optuna's RDB storage with a hard, study-wide ``maxTrialNum``;
+- ``retry``: storage calls retried with backoff through a database restart;
+- ``grpc``: ``hpo serve-storage`` and its client.
+"""
+
+from __future__ import annotations
+
+from hpo.storage.open import open_storage
+from hpo.storage.rdb import HpoRDBStorage, state_counts
+from hpo.storage.retry import StorageRetry, is_transient, reset_session
+from hpo.storage.url import (
+    DEFAULT_URL,
+    describe_db_error,
+    engine_options,
+    mask_url,
+    resolve_url,
+    scrub,
+)
+
+__all__ = [
+    "DEFAULT_URL",
+    "HpoRDBStorage",
+    "StorageRetry",
+    "describe_db_error",
+    "engine_options",
+    "is_transient",
+    "mask_url",
+    "open_storage",
+    "reset_session",
+    "resolve_url",
+    "scrub",
+    "state_counts",
+]

@@ -1,0 +1,73 @@
+"""Opening the study storage: one line of error for every way it can fail."""
+
+from __future__ import annotations
+
+import sqlalchemy
+import sqlalchemy.exc
+from optuna.storages import BaseStorage, RDBStorage
+
+from hpo.errors import InvalidInputError, StorageError
+from hpo.storage.rdb import HpoRDBStorage
+from hpo.storage.retry import StorageRetry
+from hpo.storage.url import describe_db_error, engine_options, mask_url, resolve_url
+
+#: Seconds a ``grpc://`` storage has to answer before the command gives up.
+GRPC_READY_TIMEOUT = 15
+
+
+def open_storage(url: str, *, pool_size: int = 1, patience: float = 0.0) -> HpoRDBStorage:
+    """Connect to the storage (creating Optuna's tables if needed); StorageError if it fails.
+
+    ``patience``: seconds to keep trying through a transient failure (a worker starting while
+    the database restarts); 0 fails at once, as a command a person typed should.
+
+    A ``grpc://HOST:PORT`` URL gives the client of ``hpo serve-storage`` instead (typed as the
+    RDB storage it stands for: callers test ``isinstance`` before using RDB-only methods).
+    """
+    url = resolve_url(url)
+    if url.startswith("grpc://"):
+        return _open_grpc(url)  # type: ignore[return-value]
+
+    def connect() -> HpoRDBStorage:
+        return HpoRDBStorage(url, engine_kwargs=engine_options(url, pool_size))
+
+    try:
+        storage = StorageRetry(patience)("connecting", connect) if patience else connect()
+    except StorageError as exc:  # the retry gave up: say which storage
+        raise StorageError(f"cannot open storage {mask_url(url)}: {exc}") from None
+    except (sqlalchemy.exc.SQLAlchemyError, OSError) as exc:
+        raise StorageError(
+            f"cannot open storage {mask_url(url)}: {describe_db_error(exc, url)}"
+        ) from None
+    except ImportError as exc:
+        raise StorageError(f"cannot open storage {mask_url(url)}: {exc}") from None
+    except RuntimeError as exc:  # Optuna's schema version check
+        raise StorageError(f"storage {mask_url(url)}: {describe_db_error(exc, url)}") from None
+    if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
+        _enable_wal(storage)
+    return storage
+
+
+def _open_grpc(url: str) -> BaseStorage:
+    # Imported here: Optuna's gRPC client loads protobuf and generated code that only a
+    # grpc:// storage needs (a GPU node's bare Python may not even have protobuf).
+    from hpo.storage.grpc import HpoGrpcStorageProxy
+
+    address = url.removeprefix("grpc://").rstrip("/")
+    host, _, port = address.rpartition(":")
+    if not host or not port.isdigit():
+        raise InvalidInputError(f"storage {url!r}: expected grpc://HOST:PORT")
+    proxy = HpoGrpcStorageProxy(host=host, port=int(port))
+    try:
+        proxy.wait_server_ready(timeout=GRPC_READY_TIMEOUT)  # fail now, in one line
+    except ConnectionError:
+        raise StorageError(
+            f"cannot reach storage {url}: no answer within {GRPC_READY_TIMEOUT}s"
+        ) from None
+    return proxy
+
+
+def _enable_wal(storage: RDBStorage) -> None:
+    """WAL lets SQLite readers (status, dashboard) work while a worker writes."""
+    with storage.engine.connect() as conn:
+        conn.execute(sqlalchemy.text("PRAGMA journal_mode=WAL"))

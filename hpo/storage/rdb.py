@@ -1,0 +1,75 @@
+""":class:`HpoRDBStorage`: Optuna's RDB storage with the one thing a shared study needs that
+Optuna does not do: ``maxTrialNum`` as a hard, study-wide limit.
+
+The check runs inside the transaction in which Optuna creates a trial, after the study row is
+locked (PostgreSQL, MySQL) or the write lock is taken (SQLite), so with any number of workers
+racing no more trials are ever created than the budget allows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import optuna
+from optuna.storages import BaseStorage
+from optuna.trial import FrozenTrial, TrialState
+
+from hpo import attrs
+from hpo.errors import BudgetExhausted
+from hpo.optuna_compat import rdb as compat_rdb
+from hpo.optuna_compat.rdb import HookedRDBStorage, RDBSession
+
+
+class HpoRDBStorage(HookedRDBStorage):
+    """Optuna's RDB storage with a study-wide trial budget and a worker counter."""
+
+    def check_new_trial(self, session: RDBSession, study_id: int) -> None:
+        # Optuna has locked the study row (or SQLite's write lock is held once the new trial is
+        # flushed), so the count below cannot race another worker's insert.
+        limit = max_trials_of(compat_rdb.study_user_attr(session, study_id, attrs.SPEC))
+        if limit is not None and compat_rdb.count_trials_less_retries(session, study_id) > limit:
+            raise BudgetExhausted(f"the study's budget of {limit} trials is used up")
+
+    def enable_heartbeat(
+        self,
+        interval: int,
+        grace_period: int,
+        on_stale: Callable[[optuna.Study, FrozenTrial], None] | None,
+    ) -> None:
+        """Turn on Optuna's heartbeat with the study's settings (read after connecting)."""
+        self.heartbeat_interval = interval
+        self.grace_period = grace_period
+        self.heartbeat_stale_trial_callback = on_stale
+        self.failed_trial_callback = on_stale
+
+    def set_trial_intermediate_values(self, trial_id: int, values: Mapping[int, float]) -> None:
+        """Several epochs' values of a running trial in one transaction (Optuna: one each)."""
+        compat_rdb.add_intermediate_values(self, trial_id, values)
+
+    def register_worker(self, study_id: int) -> int:
+        """A number unique to this worker within the study: 0, 1, 2, … in order of arrival."""
+        return compat_rdb.next_study_counter(self, study_id, attrs.WORKER_COUNTER)
+
+    def trial_state_counts(self, study_id: int) -> dict[TrialState, int]:
+        """How many trials of the study are in each state, counted by the database."""
+        return compat_rdb.trial_state_counts(self, study_id)
+
+
+def max_trials_of(spec_json: Mapping[str, Any] | None) -> int | None:
+    """The trial budget in a stored spec's JSON (read inside the storage's transaction, where
+    the spec is plain JSON: the storage sits below the study layer)."""
+    if not spec_json:
+        return None
+    value = spec_json.get("max_trials")
+    return int(value) if value is not None else None
+
+
+def state_counts(storage: BaseStorage, study_id: int) -> dict[TrialState, int]:
+    """Trials per state for any Optuna storage (SQL counts where the storage is ours)."""
+    if isinstance(storage, HpoRDBStorage):
+        return storage.trial_state_counts(study_id)
+    counts: dict[TrialState, int] = {}
+    for trial in storage.get_all_trials(study_id, deepcopy=False):
+        counts[trial.state] = counts.get(trial.state, 0) + 1
+    return counts

@@ -1,0 +1,108 @@
+"""Riding out database outages: retry a storage call with backoff.
+
+A PostgreSQL restart or a dropped connection makes storage calls fail for a few seconds.
+The worker retries each of its calls with exponential backoff (0.5 s doubling to 15 s), for
+up to ``patience`` seconds in all, then gives up with a one-line error. Calls are retried
+whole, and each is safe to repeat: a trial created twice leaves an orphan without a heartbeat,
+which the liveness check fails and which its retry then replaces, so the budget counts it once.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+import grpc
+import sqlalchemy.exc
+from optuna.exceptions import StorageInternalError
+from optuna.storages import BaseStorage
+
+from hpo.errors import StorageError
+from hpo.optuna_compat import storage_backend
+from hpo.storage.url import root_cause
+from hpo.text import first_line
+
+log = logging.getLogger("hpo.worker")
+T = TypeVar("T")
+
+FIRST_WAIT = 0.5
+MAX_WAIT = 15.0
+#: How much of a database error a warning quotes.
+QUOTED = 160
+
+
+def is_transient(exc: BaseException) -> bool:
+    """A failure of the connection to the storage (as opposed to a bug or a bad value)."""
+    if isinstance(
+        exc,
+        sqlalchemy.exc.OperationalError
+        | sqlalchemy.exc.InterfaceError
+        # A session whose connection died mid-transaction, until it is dropped (reset_session).
+        | sqlalchemy.exc.PendingRollbackError,
+    ):
+        return True
+    if isinstance(exc, sqlalchemy.exc.DBAPIError) and exc.connection_invalidated:
+        return True
+    if isinstance(exc, StorageInternalError):
+        # Optuna wraps every SQLAlchemy error in this; only a lost connection is worth waiting for.
+        return exc.__cause__ is None or is_transient(exc.__cause__)
+    return isinstance(exc, grpc.RpcError) and exc.code() in (
+        grpc.StatusCode.UNAVAILABLE,
+        grpc.StatusCode.DEADLINE_EXCEEDED,
+    )
+
+
+def reset_session(storage: BaseStorage) -> None:
+    """Drop this thread's database session, which a dead connection may have left unusable
+    (SQLAlchemy: "Can't reconnect until invalid transaction is rolled back")."""
+    remove = getattr(storage_backend(storage), "remove_session", None)
+    if remove is not None:
+        try:
+            remove()
+        except Exception as exc:  # closing a dead connection may fail too: it is gone anyway
+            log.debug("dropping the session failed: %s", exc)
+
+
+class StorageRetry:
+    """``retry(what, call)``: ``call()``, again and again through transient storage failures."""
+
+    def __init__(
+        self,
+        patience: float = 600.0,
+        sleep: Callable[[float], None] = time.sleep,
+        storage: BaseStorage | None = None,
+    ) -> None:
+        self.patience = patience
+        self._sleep = sleep
+        self._storage = storage
+
+    def __call__(self, what: str, call: Callable[[], T]) -> T:
+        started = time.monotonic()
+        wait = FIRST_WAIT
+        attempt = 0
+        while True:
+            try:
+                return call()
+            except Exception as exc:
+                if not is_transient(exc):
+                    raise
+                attempt += 1
+                waited = time.monotonic() - started
+                reason = first_line(root_cause(exc), limit=QUOTED)
+                if waited + wait > self.patience:
+                    raise StorageError(
+                        f"storage unreachable for {waited:.0f}s while {what}; giving up: {reason}"
+                    ) from None
+                log.warning(
+                    "storage unreachable while %s (%s); retrying in %.1fs (attempt %d)",
+                    what,
+                    reason,
+                    wait,
+                    attempt,
+                )
+                if self._storage is not None:
+                    reset_session(self._storage)
+                self._sleep(wait)
+                wait = min(MAX_WAIT, wait * 2)

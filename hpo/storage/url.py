@@ -1,0 +1,115 @@
+"""Storage URLs: which one to use, how to print it, how to connect to it.
+
+``sqlite:///hpo.db`` is the embedded default (one machine); ``postgresql+psycopg2://…`` is the
+shared storage for workers on many machines. The URL comes from ``--storage`` or the
+``HPO_STORAGE`` environment variable; passing it through the environment keeps a password out
+of ``ps``. Every URL hpo prints goes through :func:`mask_url`, every database error through
+:func:`describe_db_error`.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from hpo.errors import InvalidInputError
+from hpo.text import first_line
+
+DEFAULT_URL = "sqlite:///hpo.db"
+
+_SCHEMES = ("sqlite", "postgresql", "postgres", "mysql", "mariadb", "grpc")
+_PASSWORD_IN_URL = re.compile(r"(?P<head>[a-z0-9+.\-]+://[^:/@\s]*:)(?P<pw>[^@\s]*)(?=@)", re.I)
+
+
+def resolve_url(value: str | None) -> str:
+    """The storage URL to use: the given one (option or environment) or the default.
+
+    A plain file path gets a fix-it message rather than a confusing SQLAlchemy error.
+    """
+    url = (value or "").strip() or DEFAULT_URL
+    if "://" not in url:
+        hint = f"sqlite:///{url}" if url.endswith((".db", ".sqlite", ".sqlite3")) else None
+        fix = (
+            f"; did you mean {hint}?"
+            if hint
+            else " (e.g. sqlite:///hpo.db or postgresql+psycopg2://user@host/db)"
+        )
+        raise InvalidInputError(f"storage {mask_url(url)!r} is not a URL{fix}")
+    if scheme_of(url) not in _SCHEMES:
+        raise InvalidInputError(
+            f"storage {mask_url(url)!r}: unsupported scheme {scheme_of(url)!r} "
+            "(use sqlite:///FILE, postgresql+psycopg2://…, mysql+pymysql://… or grpc://HOST:PORT)"
+        )
+    return url
+
+
+def scheme_of(url: str) -> str:
+    """``postgresql`` for ``postgresql+psycopg2://…``: the database, without the driver."""
+    return url.split("://", 1)[0].split("+", 1)[0].lower()
+
+
+def mask_url(url: str) -> str:
+    """The URL with its password replaced by ``***`` (for every message and log line)."""
+    return _PASSWORD_IN_URL.sub(lambda m: m.group("head") + "***", url)
+
+
+def scrub(text: str, url: str) -> str:
+    """``text`` with the URL's password removed wherever it appears."""
+    password = _password_of(url)
+    text = _PASSWORD_IN_URL.sub(lambda m: m.group("head") + "***", text)
+    return text.replace(password, "***") if password else text
+
+
+def _password_of(url: str) -> str | None:
+    match = _PASSWORD_IN_URL.search(url)
+    return match.group("pw") if match and match.group("pw") else None
+
+
+def root_cause(exc: BaseException) -> BaseException:
+    """The driver's own error inside SQLAlchemy's and Optuna's wrappers of it."""
+    orig = getattr(exc, "orig", None)  # SQLAlchemy keeps the driver's exception here
+    if isinstance(orig, BaseException):
+        return orig
+    return exc if exc.__cause__ is None else root_cause(exc.__cause__)
+
+
+def describe_db_error(exc: BaseException, url: str) -> str:
+    """The first line of a database error, without SQLAlchemy's boilerplate or a password."""
+    text = first_line(root_cause(exc), limit=1000)
+    return scrub(re.sub(r"\s*\(Background on this error at: [^)]*\)", "", text), url)
+
+
+def engine_options(url: str, pool_size: int = 1) -> dict[str, Any]:
+    """SQLAlchemy engine settings that hold up with many workers on one database.
+
+    One pooled connection per worker plus one spare (for the heartbeat thread): 32 workers
+    stay well below PostgreSQL's default of 100 connections. No pre-ping (a round trip before
+    every query, a fifth of a trial's bookkeeping): a connection that a database restart or a
+    network cut has killed fails its query, SQLAlchemy drops the pool's dead connections, and
+    the worker's storage retry (hpo.storage.retry) runs the call again on a fresh one.
+    Recycling keeps idle connections from outliving firewall timeouts.
+    """
+    scheme = scheme_of(url)
+    if scheme == "sqlite":
+        # Wait for the write lock instead of failing with "database is locked".
+        return {"connect_args": {"timeout": 60}}
+    options: dict[str, Any] = {
+        "pool_size": pool_size,
+        "max_overflow": 1,
+        "pool_timeout": 120,
+        "pool_pre_ping": False,  # Optuna turns it on for MySQL unless told
+        "pool_recycle": 300,
+    }
+    if scheme in ("postgresql", "postgres"):
+        options["connect_args"] = {
+            "connect_timeout": 10,
+            "application_name": "hpo",
+            # Notice a dead server or a cut network within a minute, not after TCP's hours.
+            "keepalives": 1,
+            "keepalives_idle": 30,
+            "keepalives_interval": 10,
+            "keepalives_count": 3,
+        }
+    else:
+        options["connect_args"] = {"connect_timeout": 10}
+    return options

@@ -1,0 +1,101 @@
+"""Comparison groups: one study per sampler (and per repeat) on the same experiment.
+
+``hpo create-study --space F --sampler tpe,random,cmaes --repeats 3`` makes nine studies,
+``GROUP-tpe-r1`` … ``GROUP-cmaes-r3``: the same space, objective, pruner and budget; repeat k
+of every sampler uses the same seed (derived from the group's), different repeats different
+ones. ``hpo worker --group GROUP`` works on all of them (``hpo.worker.group``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from optuna.storages import BaseStorage
+
+from hpo import attrs
+from hpo.errors import InvalidInputError, StudyNotFoundError
+from hpo.optuna_compat import frozen_study_id
+from hpo.space import Notice
+from hpo.study.build import DEFAULT_SAMPLER, build_spec, file_stem
+from hpo.study.config_file import SearchConfig
+from hpo.study.overrides import Overrides
+from hpo.study.seeds import derive_seed, new_study_seed
+from hpo.study.spec import StudySpec
+from hpo.tuners import resolve_sampler_name
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What ``create-study`` is about to store: one study, or a comparison group."""
+
+    group: str | None  # None: a single study
+    specs: list[StudySpec]
+    notices: list[Notice]
+
+
+def plan_studies(
+    config: SearchConfig, overrides: Overrides, repeats: int = 1, *, cwd: str | None = None
+) -> Plan:
+    """One study, or a comparison group when several samplers or repeats are asked for."""
+    samplers = overrides.samplers
+    if len(samplers) <= 1 and repeats == 1:
+        spec, notices = build_spec(config, overrides, cwd=cwd)
+        return Plan(None, [spec], notices)
+    if not samplers:
+        samplers = [config.sampler.name if config.sampler else DEFAULT_SAMPLER]
+    group, specs, notices = build_group(
+        config, replace(overrides, sampler=None), samplers, repeats, cwd=cwd
+    )
+    return Plan(group, specs, notices)
+
+
+def member_name(group: str, sampler: str, repeat: int, repeats: int) -> str:
+    return f"{group}-{sampler}" if repeats == 1 else f"{group}-{sampler}-r{repeat}"
+
+
+def build_group(
+    config: SearchConfig,
+    overrides: Overrides,
+    samplers: list[str],
+    repeats: int,
+    *,
+    cwd: str | None = None,
+) -> tuple[str, list[StudySpec], list[Notice]]:
+    """The specs of a group, validated; nothing is stored yet."""
+    if repeats < 1:
+        raise InvalidInputError(f"--repeats must be at least 1, got {repeats}")
+    names = [resolve_sampler_name(s) for s in samplers]
+    if len(set(names)) != len(names):
+        raise InvalidInputError(f"--sampler lists a sampler twice: {','.join(samplers)}")
+    group = overrides.name or config.experiment_name or file_stem(config.source, "group")
+    seed = overrides.seed if overrides.seed is not None else config.seed
+    seed = new_study_seed() if seed is None else seed
+    specs: list[StudySpec] = []
+    notices: list[Notice] = []
+    for repeat in range(1, repeats + 1):
+        for sampler in names:
+            member = replace(
+                overrides,
+                sampler=sampler,
+                name=member_name(group, sampler, repeat, repeats),
+                seed=derive_seed(seed, "repeat", repeat),
+            )
+            spec, member_notices = build_spec(config, member, cwd=cwd)
+            specs.append(replace(spec, group=group, repeat=repeat))
+            for notice in member_notices:  # every member says the same: once is enough
+                if str(notice) not in {str(n) for n in notices}:
+                    notices.append(notice)
+    return group, specs, notices
+
+
+def group_members(storage: BaseStorage, group: str) -> list[StudySpec]:
+    """The specs of a group's studies, in sampler and repeat order."""
+    members = []
+    for frozen in sorted(storage.get_all_studies(), key=frozen_study_id):
+        data = frozen.user_attrs.get(attrs.SPEC)
+        if data and data.get("group") == group:
+            members.append(StudySpec.from_json(data))
+    if not members:
+        raise StudyNotFoundError(f"no group named {group!r} (create one with --sampler a,b,…)")
+    # Created repeat by repeat, samplers in the order given: keep it (a stable sort).
+    return sorted(members, key=lambda s: s.repeat)

@@ -1,0 +1,66 @@
+"""``hpo status``: one line of figures per study in the storage."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import optuna
+from optuna.storages import BaseStorage
+from optuna.trial import TrialState
+
+from hpo import attrs
+from hpo.errors import HpoError
+from hpo.optuna_compat import frozen_study_id
+from hpo.storage import state_counts
+from hpo.study.spec import StudySpec
+from hpo.study.store import is_stopped
+
+
+@dataclass(frozen=True)
+class StudySummary:
+    name: str
+    spec: StudySpec | None  # None: not an hpo study, or a spec this hpo cannot read
+    counts: Mapping[TrialState, int]
+    best_value: float | None
+    best_number: int | None
+    n_pareto: int | None = None
+    stopped: bool = False
+
+
+def summaries(storage: BaseStorage) -> list[StudySummary]:
+    out: list[StudySummary] = []
+    for frozen in storage.get_all_studies():
+        study_id = frozen_study_id(frozen)
+        data = frozen.user_attrs.get(attrs.SPEC)
+        try:
+            spec = StudySpec.from_json(data) if data else None
+        except HpoError:
+            spec = None
+        counts = state_counts(storage, study_id)
+        best_value = best_number = None
+        n_pareto = None
+        if counts.get(TrialState.COMPLETE):
+            if len(frozen.directions) == 1:
+                best = storage.get_best_trial(study_id)
+                best_value, best_number = best.value, best.number
+            else:
+                study = optuna.load_study(study_name=frozen.study_name, storage=storage)
+                n_pareto = len(study.best_trials)
+        out.append(
+            StudySummary(
+                frozen.study_name,
+                spec,
+                counts,
+                best_value,
+                best_number,
+                n_pareto,
+                is_stopped(frozen.user_attrs),
+            )
+        )
+    return out
+
+
+def summary_of(storage: BaseStorage, name: str) -> StudySummary:
+    """The summary of one study (``hpo run`` prints its best at the end)."""
+    return next(s for s in summaries(storage) if s.name == name)

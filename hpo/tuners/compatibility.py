@@ -1,0 +1,98 @@
+"""What a sampler can do with a search space, said before any trial runs.
+
+``create-study`` and ``validate`` tell the user up front what a sampler will do with a space
+(CMA-ES samples non-numeric choices at random, grid search needs finitely many values) instead
+of Optuna warning at every trial.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from hpo.errors import InvalidInputError
+from hpo.space import ChoiceParam, Notice, NumericParam, Space
+from hpo.tuners.component import Component
+from hpo.tuners.samplers import kind_of
+
+
+def encode_space_for(sampler: str, space: Space) -> Space:
+    """The space as this sampler sees it (numeric choices as ordinals for CMA-ES and QMC)."""
+    return space.with_ordinal_choices() if kind_of(sampler).ordinal_choices else space
+
+
+def check_options(name: str, options: Mapping[str, Any]) -> None:
+    """Refuse options the sampler does not have or values of the wrong type."""
+    kind = kind_of(name)
+    for key, value in options.items():
+        if key not in kind.options:
+            accepted = ", ".join(kind.options) or "none"
+            raise InvalidInputError(
+                f"sampler {kind.name} has no option {key!r} (its options: {accepted})"
+            )
+        expected = kind.options[key]
+        ok = (
+            isinstance(value, bool)
+            if expected is bool
+            else isinstance(value, int | float) and not isinstance(value, bool)
+            if expected is float
+            else isinstance(value, expected) and not isinstance(value, bool)
+        )
+        if not ok:
+            raise InvalidInputError(
+                f"sampler {kind.name} option {key} must be {expected.__name__}, got {value!r}"
+            )
+
+
+def check_compatibility(sampler: Component, space: Space, n_objectives: int) -> list[Notice]:
+    """What this sampler will do with this space: notices, or an error where it cannot run.
+
+    ``space`` is the space as parsed (before encoding for the sampler).
+    """
+    kind = kind_of(sampler.name)
+    check_options(kind.name, sampler.options)
+    if n_objectives > 1 and not kind.multi_objective:
+        raise InvalidInputError(
+            f"sampler {kind.name} optimises one objective, this study has {n_objectives}; "
+            "use nsga2, tpe, gp or random"
+        )
+    notices: list[Notice] = []
+    if kind.discrete_only:
+        if kind.name == "grid" and space.is_conditional:
+            raise InvalidInputError(
+                "grid search needs a flat space; nested choices make parameters conditional "
+                "(use the bruteforce sampler for nested spaces)"
+            )
+        continuous = [p.key for p, _ in space.walk() if _is_continuous(p)]
+        if continuous:
+            raise InvalidInputError(
+                f"sampler {kind.name} needs parameters with finitely many values; continuous: "
+                f"{', '.join(continuous)} (use choice, randint or quniform)"
+            )
+    if not kind.models_categories:
+        encoded = encode_space_for(kind.name, space)
+        random_choices = [
+            p.key for p, _ in encoded.walk() if isinstance(p, ChoiceParam) and not p.ordinal
+        ]
+        ordinal = [p.key for p, _ in encoded.walk() if isinstance(p, ChoiceParam) and p.ordinal]
+        if ordinal:
+            notices.append(
+                Notice(
+                    "",
+                    f"{kind.name} optimises these numeric choices as ordered values: "
+                    f"{', '.join(ordinal)}",
+                )
+            )
+        if random_choices:
+            notices.append(
+                Notice(
+                    "",
+                    f"{kind.name} cannot model non-numeric choices; it samples these at random: "
+                    f"{', '.join(random_choices)} (use tpe or gp to optimise them)",
+                )
+            )
+    return notices
+
+
+def _is_continuous(p: NumericParam | ChoiceParam) -> bool:
+    return isinstance(p, NumericParam) and not p.integer and p.step is None and p.quantum is None

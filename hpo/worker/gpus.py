@@ -1,0 +1,159 @@
+"""``hpo worker --gpus``: one worker process per GPU (or several), kept alive.
+
+Each child is a plain ``hpo worker`` with ``CUDA_VISIBLE_DEVICES`` set to its GPU, so it sees
+one device and keeps its data set and model code warm from trial to trial. A child that dies
+(killed by the kernel for memory, a crashed driver) is started again after a pause; a child
+that ends cleanly (budget spent, study stopped) is not. The storage URL reaches the children
+through the environment, never their command line. SIGTERM / Ctrl-C is passed on to every
+child (each stops after its current epoch); a second one is passed on too, and they exit now.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from types import FrameType
+
+from hpo import env
+from hpo.errors import HpoError, InvalidInputError
+
+log = logging.getLogger("hpo.gpus")
+
+#: A slot whose child dies this many times within RESTART_WINDOW seconds is given up.
+MAX_RESTARTS = 5
+RESTART_WINDOW = 120.0
+RESTART_PAUSE = 2.0
+
+
+def parse_gpus(value: str) -> list[str]:
+    """``all`` → every GPU of the machine; ``0,1,3`` → those."""
+    value = value.strip()
+    if value == "all":
+        gpus = detect_gpus()
+        if not gpus:
+            raise HpoError(
+                "--gpus all: no NVIDIA GPU found on this machine (nvidia-smi lists none)"
+            )
+        return gpus
+    gpus = [g.strip() for g in value.split(",") if g.strip()]
+    if not gpus or not all(g.isdigit() for g in gpus):
+        raise InvalidInputError(f"--gpus expects all or GPU indices like 0,1, got {value!r}")
+    if len(set(gpus)) != len(gpus):
+        raise InvalidInputError(f"--gpus lists a GPU twice: {value!r}")
+    return gpus
+
+
+def detect_gpus() -> list[str]:
+    if shutil.which("nvidia-smi") is None:
+        return []
+    result = subprocess.run(
+        ["nvidia-smi", "--query-gpu=index", "--format=csv,noheader"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    return [line.strip() for line in result.stdout.splitlines() if line.strip().isdigit()]
+
+
+@dataclass
+class Slot:
+    gpu: str
+    number: int  # 0.. within the GPU (--trials-per-gpu)
+    process: subprocess.Popen[bytes] | None = None
+    deaths: list[float] = field(default_factory=list)
+    done: bool = False
+    failed: bool = False
+
+    @property
+    def label(self) -> str:
+        return f"gpu{self.gpu}" if self.number == 0 else f"gpu{self.gpu}.{self.number}"
+
+
+class Supervisor:
+    def __init__(
+        self, worker_args: list[str], gpus: list[str], per_gpu: int, storage_url: str
+    ) -> None:
+        if per_gpu < 1:
+            raise InvalidInputError(f"--trials-per-gpu must be at least 1, got {per_gpu}")
+        self.worker_args = worker_args
+        self.storage_url = storage_url
+        self.slots = [Slot(gpu, n) for gpu in gpus for n in range(per_gpu)]
+        self.signals = 0
+
+    def run(self) -> int:
+        previous = {s: signal.signal(s, self._forward) for s in (signal.SIGTERM, signal.SIGINT)}
+        try:
+            log.info(
+                "starting %d workers: %s", len(self.slots), ", ".join(s.label for s in self.slots)
+            )
+            for slot in self.slots:
+                self._start(slot)
+            while not all(s.done for s in self.slots):
+                time.sleep(0.5)
+                for slot in self.slots:
+                    self._watch(slot)
+        finally:
+            for s, handler in previous.items():
+                signal.signal(s, handler)
+        failed = [s.label for s in self.slots if s.failed]
+        if failed:
+            log.error("workers that kept dying were given up: %s", ", ".join(failed))
+            return 1
+        return 0
+
+    def _start(self, slot: Slot) -> None:
+        child_env = {
+            **os.environ,
+            "CUDA_VISIBLE_DEVICES": slot.gpu,
+            env.STORAGE: self.storage_url,
+            env.WORKER_LABEL: slot.label,
+            "PYTHONUNBUFFERED": "1",
+        }
+        # Each child gets its own process group: a Ctrl-C in the terminal reaches the
+        # supervisor only, which passes it on once (and not twice, which would mean "now").
+        slot.process = subprocess.Popen(
+            [sys.executable, "-m", "hpo", *self.worker_args],
+            env=child_env,
+            start_new_session=True,
+        )
+
+    def _watch(self, slot: Slot) -> None:
+        if slot.done or slot.process is None:
+            return
+        code = slot.process.poll()
+        if code is None:
+            return
+        if code == 0 or self.signals:
+            slot.done = True
+            return
+        now = time.monotonic()
+        slot.deaths = [t for t in slot.deaths if now - t < RESTART_WINDOW] + [now]
+        if len(slot.deaths) > MAX_RESTARTS:
+            log.error(
+                "worker %s died %d times in %.0fs: giving up on it",
+                slot.label,
+                len(slot.deaths),
+                RESTART_WINDOW,
+            )
+            slot.done = slot.failed = True
+            return
+        log.warning("worker %s exited with code %d: starting it again", slot.label, code)
+        time.sleep(RESTART_PAUSE)
+        self._start(slot)
+
+    def _forward(self, signum: int, frame: FrameType | None) -> None:
+        self.signals += 1
+        name = signal.Signals(signum).name
+        if self.signals == 1:
+            log.warning("%s: passing it on; workers stop after their current epoch", name)
+        else:
+            log.warning("%s again: workers exit now", name)
+        for slot in self.slots:
+            if slot.process is not None and slot.process.poll() is None:
+                slot.process.send_signal(signum)

@@ -1,0 +1,217 @@
+"""Liveness: heartbeats of running trials, failing the stale ones, retrying them.
+
+A worker's running trial records a heartbeat every ``heartbeat_interval`` seconds from a
+thread of its own, so a trial busy in a long epoch still beats. A trial silent for the grace
+period (its worker was killed, its node lost, its network cut) is failed by whichever worker
+looks next, and Optuna's retry callback queues it again with the same params; the retry
+gets the failed attempt's directory back, where an objective can resume from (the built-in
+one keeps its training state there).
+
+With the PostgreSQL / SQLite storage, heartbeats are Optuna's (database time). Workers that
+go through ``hpo serve-storage`` (gRPC) cannot reach those: they bump a counter in the trial's
+system attributes instead, and the server process fails the trials whose counter stops moving,
+timed by its own clock (:class:`BeatWatcher`).
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import logging
+import random
+import threading
+import time
+from typing import Any, Self
+
+import optuna
+from optuna.exceptions import UpdateFinishedTrialError
+from optuna.storages import BaseStorage, RetryHeartbeatStaleTrialCallback
+from optuna.trial import TrialState
+
+from hpo import attrs
+from hpo import optuna_compat as compat
+from hpo.storage import StorageRetry, reset_session
+from hpo.study import StudySpec
+
+log = logging.getLogger("hpo.liveness")
+
+
+def retry_callback(spec: StudySpec) -> RetryHeartbeatStaleTrialCallback:
+    """The callback that queues a failed trial again, with its params and reported epochs."""
+    return RetryHeartbeatStaleTrialCallback(
+        max_retry=spec.liveness.max_retry, inherit_intermediate_values=True
+    )
+
+
+class _Periodic:
+    """Calls ``_tick`` from a daemon thread every ``interval`` seconds until stopped.
+
+    ``_tick`` must not raise: each subclass says what a failed tick means for it.
+    """
+
+    def __init__(self, interval: float, name: str) -> None:
+        self._interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+
+    def __enter__(self) -> Self:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=self._interval + 5)
+
+    def _first_wait(self) -> float:
+        return self._interval
+
+    def _run(self) -> None:
+        wait = self._first_wait()
+        while not self._stop.wait(wait):
+            self._tick()
+            wait = self._interval
+
+    def _tick(self) -> None:
+        raise NotImplementedError
+
+
+class Heartbeat(_Periodic):
+    """Beats for one trial from a background thread until stopped.
+
+    A failed beat (the database restarting) is logged and tried again at the next interval:
+    the grace period is several intervals long, so a short outage fails no live trial.
+    The first beat comes after one interval: a trial that dies before it is still found, by
+    its start time (``hpo.optuna_compat.rdb``).
+    """
+
+    def __init__(self, storage: BaseStorage, trial_id: int, interval: float) -> None:
+        super().__init__(interval, f"hpo-heartbeat-{trial_id}")
+        self._storage = storage
+        self._trial_id = trial_id
+        self._beats = 0
+
+    def _tick(self) -> None:
+        try:
+            if not compat.record_heartbeat(
+                self._storage, self._trial_id
+            ):  # gRPC: no heartbeat table
+                self._beats += 1
+                self._storage.set_trial_system_attr(self._trial_id, attrs.BEAT, self._beats)
+        except Exception as exc:  # the database may be restarting: beat again next interval
+            reset_session(self._storage)
+            log.warning(
+                "heartbeat of trial id %d failed (%s); trying again",
+                self._trial_id,
+                type(exc).__name__,
+            )
+
+
+def fail_stale_trials(study: optuna.Study, patience: float = 120.0) -> list[int]:
+    """Fail the trials whose heartbeat stopped and queue their retries (RDB storages).
+
+    Optuna's ``fail_stale_trials`` commits the failure, then queues the retry: if that second
+    write fails (SQLite answers "database is locked" at once, without waiting, when a WAL
+    transaction cannot upgrade to a write), the trial stays failed and is never retried. Here
+    the retry is written with the storage retry, so a transient failure only delays it.
+    Returns the ids of the trials this call failed.
+    """
+    storage = compat.study_storage(study)
+    if not compat.heartbeat_enabled(storage):
+        return []
+    retry = StorageRetry(patience, storage=storage)
+    on_stale = compat.stale_trial_callback(storage)
+    failed: list[int] = []
+    for stale_id in compat.stale_trial_ids(storage, compat.study_id(study)):
+        try:
+            if not storage.set_trial_state_values(stale_id, state=TrialState.FAIL):
+                continue
+        except UpdateFinishedTrialError:  # another worker failed it first
+            continue
+        failed.append(stale_id)
+        if on_stale is None:
+            continue
+        frozen = retry("reading a stale trial", functools.partial(storage.get_trial, stale_id))
+        log.info("trial %d: no heartbeat for the grace period, failed", frozen.number)
+        retry(
+            f"queueing the retry of trial {frozen.number}",
+            functools.partial(on_stale, study, copy.deepcopy(frozen)),
+        )
+    return failed
+
+
+class StaleTrialWatch(_Periodic):
+    """Every worker looks for dead workers' trials every interval, from a thread of its own.
+
+    So a trial whose worker died is failed and queued again about ``grace_period`` after its
+    last heartbeat, whatever the live workers are busy with.
+    """
+
+    def __init__(self, study: optuna.Study, interval: float) -> None:
+        super().__init__(interval, "hpo-stale-watch")
+        self._study = study
+
+    def _first_wait(self) -> float:
+        # Spread the workers' checks over the interval rather than all at once.
+        return random.uniform(0, self._interval)
+
+    def _tick(self) -> None:
+        try:
+            fail_stale_trials(self._study)
+        except Exception as exc:  # the database may be restarting: look again next time
+            reset_session(compat.study_storage(self._study))
+            log.debug("stale-trial check failed: %s", exc)
+
+
+class BeatWatcher(_Periodic):
+    """Fails the running trials whose ``hpo:beat`` counter stopped moving (gRPC workers).
+
+    Runs in the ``hpo serve-storage`` process, against the real storage; every interval it
+    looks at the running trials of every hpo study.
+    """
+
+    def __init__(self, storage: BaseStorage) -> None:
+        super().__init__(1.0, "hpo-beat-watcher")
+        self._storage = storage
+        self._seen: dict[int, tuple[Any, float]] = {}  # trial id → (beat, when it last moved)
+
+    def _tick(self) -> None:
+        try:
+            self.check()
+        except Exception as exc:
+            log.warning("beat watcher: %s", exc)
+
+    def check(self, now: float | None = None) -> list[int]:
+        """Fail what is stale now; returns the failed trial ids."""
+        now = time.monotonic() if now is None else now
+        failed: list[int] = []
+        running_ids: set[int] = set()
+        for frozen in self._storage.get_all_studies():
+            data = frozen.user_attrs.get(attrs.SPEC)
+            if not data:
+                continue
+            spec = StudySpec.from_json(data)
+            for trial in self._storage.get_all_trials(
+                compat.frozen_study_id(frozen), deepcopy=False, states=(TrialState.RUNNING,)
+            ):
+                tid = compat.trial_id(trial)
+                running_ids.add(tid)
+                beat = trial.system_attrs.get(attrs.BEAT)
+                last = self._seen.get(tid)
+                if last is None or last[0] != beat:
+                    self._seen[tid] = (beat, now)
+                    continue
+                if now - last[1] < spec.liveness.grace_period:
+                    continue
+                if self._storage.set_trial_state_values(tid, TrialState.FAIL):
+                    failed.append(tid)
+                    log.info(
+                        "trial %d of %r: no heartbeat for %ds, failed",
+                        trial.number,
+                        spec.name,
+                        spec.liveness.grace_period,
+                    )
+                    study = optuna.load_study(study_name=frozen.study_name, storage=self._storage)
+                    retry_callback(spec)(study, self._storage.get_trial(tid))
+        for trial_id in set(self._seen) - running_ids:
+            del self._seen[trial_id]
+        return failed

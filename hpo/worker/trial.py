@@ -1,0 +1,261 @@
+"""One trial on this worker: params in, the objective run under a heartbeat, the result out.
+
+Outcomes:
+
+- COMPLETE: the objective returned a finite value for every metric.
+- PRUNED: the pruner stopped it; or it diverged (a NaN / infinite loss or result), so that
+  samplers learn to avoid that region. The reason is in ``hpo:error``.
+- FAIL: anything else it raised (a bug, out of memory, missing data), reason in ``hpo:error``.
+  Memory is released and the worker goes on.
+- Interrupted (SIGTERM, Ctrl-C; ``hpo stop`` does not interrupt): FAIL and queued again with
+  the same params; the retry gets the trial's directory back and may resume from it.
+- Lost: another worker failed it meanwhile (this worker's heartbeat did not reach the
+  storage for the grace period) and queued its retry; this worker moves on.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import logging
+import os
+import re
+import sys
+import time
+import traceback
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import optuna
+from optuna.exceptions import UpdateFinishedTrialError
+from optuna.storages import BaseStorage
+from optuna.trial import TrialState
+
+from hpo import attrs, env
+from hpo import optuna_compat as compat
+from hpo.objectives import Attempt, Objective, failure_of
+from hpo.storage import StorageRetry
+from hpo.study import StudySpec, derive_seed
+from hpo.text import number
+from hpo.tuners import pruning_schedule
+from hpo.worker.liveness import Heartbeat, retry_callback
+from hpo.worker.progress import Progress
+from hpo.worker.reporter import TrialLostError, WorkerReporter
+from hpo.worker.signals import GracefulStop, WorkerStopping
+
+log = logging.getLogger("hpo.worker")
+
+#: Characters of a traceback kept with a failed trial (its end: where it raised).
+TRACEBACK_KEPT = 4000
+
+
+@dataclass(frozen=True)
+class TrialContext:
+    """What running a trial needs from its worker."""
+
+    storage: BaseStorage
+    study: optuna.Study
+    spec: StudySpec
+    retry: StorageRetry
+    stop: GracefulStop
+    objective: Objective
+    progress: Progress
+
+
+End = Literal["complete", "pruned", "failed", "interrupted", "lost"]
+
+
+@dataclass(frozen=True)
+class TrialEnd:
+    """How a trial ended on this worker."""
+
+    end: End
+    error: str = ""
+
+    @property
+    def final(self) -> bool:
+        """Over for good: no retry of it will follow from this worker's side."""
+        return self.end in ("complete", "pruned", "failed")
+
+
+def trial_directory(spec: StudySpec, first_number: int) -> Path:
+    """A trial's own directory, the same for every attempt of it (keyed by the first one).
+
+    Under the study's ``checkpoint_dir`` (shared between machines, so that a retry on another
+    machine finds it) or else this machine's cache.
+    """
+    root = (
+        Path(spec.liveness.checkpoint_dir)
+        if spec.liveness.checkpoint_dir
+        else _cache_root() / "checkpoints"
+    )
+    study = re.sub(r"[^A-Za-z0-9_.-]+", "_", spec.name)[:100]
+    return root / f"{study}-{int(spec.created_at)}" / f"trial-{first_number}"
+
+
+def _cache_root() -> Path:
+    # The same folder the training package caches decoded data sets in.
+    return Path(os.environ.get(env.CACHE_DIR) or Path.home() / ".cache" / "hpo")
+
+
+def run_trial(ctx: TrialContext, trial: optuna.Trial) -> TrialEnd:
+    """Run one claimed trial to its end and record that end in the storage."""
+    spec = ctx.spec
+    started = time.monotonic()
+    frozen = compat.cached_frozen_trial(trial)
+    first = compat.original_number(frozen)
+    reporter = WorkerReporter(
+        trial,
+        schedule=pruning_schedule(spec.pruner),
+        multi_objective=spec.is_multi_objective,
+        retry=ctx.retry,
+        stop=ctx.stop,
+    )
+    attempt = Attempt(
+        number=trial.number,
+        first_number=first,
+        retry=compat.retry_count(frozen),
+        # The first attempt's number: a retry trains with the same seed.
+        seed=derive_seed(spec.seed, "trial", first),
+        directory=trial_directory(spec, first),
+        report=reporter,
+        should_stop=lambda: ctx.stop.requested,
+        record=lambda key, value: _record(ctx, trial, key, value),
+    )
+    params: dict[str, Any] = {}
+    crashed = False
+    # The heartbeat runs until the result is recorded, through any storage outage.
+    with Heartbeat(ctx.storage, compat.trial_id(trial), spec.liveness.heartbeat_interval):
+        try:
+            params = ctx.retry(
+                "sampling params", lambda: {**spec.params, **spec.space.suggest(trial)}
+            )
+            ctx.stop.in_objective = True
+            try:
+                outcome = ctx.objective.run(params, attempt)
+            finally:
+                ctx.stop.in_objective = False
+        except optuna.TrialPruned:
+            end = _finish(
+                ctx, trial, reporter, TrialState.PRUNED, None, started, params, note=reporter.where
+            )
+        except (WorkerStopping, KeyboardInterrupt):
+            reason = f"worker stopped by {ctx.stop.name or 'an interrupt'}"
+            end = _requeue(ctx, trial, reporter, reason, started, params)
+        except TrialLostError:
+            log.warning(
+                "trial %d was failed by another worker while it ran here (its heartbeat was "
+                "lost); it will be retried: moving on",
+                trial.number,
+            )
+            end = TrialEnd("lost")
+        except Exception as exc:
+            failure = failure_of(exc)
+            trace = traceback.format_exc()
+            del exc  # its frames hold the trial's tensors: let them go before freeing memory
+            state = TrialState.PRUNED if failure.prunes else TrialState.FAIL
+            end = _finish(
+                ctx,
+                trial,
+                reporter,
+                state,
+                None,
+                started,
+                params,
+                error=failure.reason,
+                trace=trace,
+            )
+            crashed = True
+        else:
+            if outcome.metrics:
+                _record(ctx, trial, attrs.METRICS, outcome.metrics)
+            for key, value in outcome.attrs.items():
+                _record(ctx, trial, key, value)
+            end = _finish(
+                ctx, trial, reporter, TrialState.COMPLETE, outcome.values, started, params
+            )
+    if end.final:
+        ctx.objective.close(attempt)
+    _release_memory(collect=crashed)
+    return end
+
+
+def _finish(
+    ctx: TrialContext,
+    trial: optuna.Trial,
+    reporter: WorkerReporter,
+    state: TrialState,
+    values: Sequence[float] | None,
+    started: float,
+    params: dict[str, Any],
+    *,
+    note: str = "",
+    error: str = "",
+    trace: str = "",
+) -> TrialEnd:
+    """Record the result; ``error`` goes to hpo:error, ``note`` only to the progress line."""
+    reporter.flush()  # the epochs not yet written, before the trial is closed
+    if error:
+        _record(ctx, trial, attrs.ERROR, error)
+    if trace:
+        _record(ctx, trial, attrs.TRACEBACK, trace[-TRACEBACK_KEPT:])
+    ctx.retry("recording the result", lambda: compat.tell(ctx.study, trial, values, state))
+    if state == TrialState.COMPLETE:
+        end = TrialEnd("complete")
+        what = "COMPLETE " + ", ".join(number(v) for v in values or [])
+    elif state == TrialState.PRUNED:
+        end = TrialEnd("pruned")
+        what = f"PRUNED {note or error}".rstrip()
+    else:
+        end = TrialEnd("failed", error)
+        what = f"FAIL: {error}"
+    ctx.progress.trial(trial.number, what, started, params, values)
+    return end
+
+
+def _requeue(
+    ctx: TrialContext,
+    trial: optuna.Trial,
+    reporter: WorkerReporter,
+    reason: str,
+    started: float,
+    params: dict[str, Any],
+) -> TrialEnd:
+    """Fail the trial and queue it again with the same params (it resumes its epochs)."""
+    reporter.flush()  # the retry inherits the epochs reported so far
+    _record(ctx, trial, attrs.ERROR, reason)
+    # Only the worker that fails the trial queues its retry (another one may have failed it
+    # already, as stale, and queued one).
+    tid = compat.trial_id(trial)
+    before = ctx.retry("recording the result", lambda: ctx.storage.get_trial(tid))
+    if before.state == TrialState.RUNNING:
+        frozen = ctx.retry(
+            "recording the result",
+            lambda: ctx.study.tell(trial, state=TrialState.FAIL, skip_if_finished=True),
+        )
+        ctx.retry("queueing the retry", lambda: retry_callback(ctx.spec)(ctx.study, frozen))
+        ctx.progress.trial(trial.number, f"INTERRUPTED ({reason}); queued again", started, params)
+    return TrialEnd("interrupted", reason)
+
+
+def _record(ctx: TrialContext, trial: optuna.Trial, key: str, value: Any) -> None:
+    """Store a trial user attribute, riding out storage outages."""
+    # Failed by another worker meanwhile: the attribute no longer matters.
+    with contextlib.suppress(UpdateFinishedTrialError):
+        ctx.retry(f"setting {key}", lambda: trial.set_user_attr(key, value))
+
+
+def _release_memory(*, collect: bool) -> None:
+    """Give back what a finished trial held, GPU memory above all.
+
+    A normal trial's tensors are freed as soon as it returns; a crashed one's may sit in
+    reference cycles with its traceback, which only a (costly) full collection frees. torch is
+    not imported for this: only an objective that used it has.
+    """
+    if collect:
+        gc.collect()
+    torch = sys.modules.get("torch")
+    if torch is not None and torch.cuda.is_available() and torch.cuda.is_initialized():
+        torch.cuda.empty_cache()
