@@ -10,8 +10,9 @@ here, and why:
 - ``trial_attrs``: the system attributes Optuna's own code writes and hpo reads (a retry's
   first attempt, an enqueued trial's fixed params, a grid point).
 - ``rdb``: the hooks inside the RDB storage's transactions (the study-wide trial budget, trials
-  that died before their first heartbeat) and the few SQL statements hpo runs on Optuna's
-  tables (counts, batched intermediate values, the worker counter).
+  that died before their first heartbeat), trial state changes that only one racing worker can
+  win (Optuna's read-then-write lets several win on SQLite), and the few SQL statements hpo
+  runs on Optuna's tables (counts, batched intermediate values, the worker counter).
 - ``heartbeat``: the stale-trial query of heartbeat storages.
 - ``grid``: the grid sampler's view of which points are still unvisited.
 - ``grpc``: the servicer class and registration of Optuna's gRPC storage proxy.

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeAlias, cast
 
@@ -27,9 +27,39 @@ from hpo.optuna_compat.trial_attrs import RETRY_OF
 
 RDBSession: TypeAlias = sqlalchemy.orm.Session
 
+#: The state changes made race-free: a worker claiming a queued trial, a trial being failed.
+_FROM = {TrialState.RUNNING: TrialState.WAITING, TrialState.FAIL: TrialState.RUNNING}
+
 
 class HookedRDBStorage(RDBStorage):
-    """Optuna's RDB storage with a hook in trial creation and a complete stale-trial query."""
+    """Optuna's RDB storage with a hook in trial creation, a complete stale-trial query, and
+    trial state changes that cannot be won twice."""
+
+    def set_trial_state_values(
+        self, trial_id: int, state: TrialState, values: Sequence[float] | None = None
+    ) -> bool:
+        # Optuna reads the trial, then writes it. On SQLite (whose SELECT takes no lock) two
+        # connections can both see a trial WAITING and both claim it, or both see it RUNNING
+        # and both fail it: two workers then run one retry, or a dead worker's trial is queued
+        # twice. One conditional UPDATE has exactly one winner on every database; when it
+        # changes nothing, Optuna's own code answers (False, or UpdateFinishedTrialError).
+        if values is None and state in _FROM:
+            trials = models.TrialModel
+            # Stored as Optuna stores them: naive UTC.
+            now = datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
+            stamp = trials._datetime_start_utc if state == TrialState.RUNNING else None
+            stamp = trials._datetime_complete_utc if state.is_finished() else stamp
+            assert stamp is not None
+            with self.session() as session:
+                result = session.execute(
+                    sqlalchemy.update(trials)
+                    .where(trials.trial_id == trial_id, trials.state == _FROM[state])
+                    .values({trials.state: state, stamp: now})
+                )
+                changed = cast("sqlalchemy.CursorResult[Any]", result).rowcount
+            if changed == 1:
+                return True
+        return super().set_trial_state_values(trial_id, state, values)
 
     def check_new_trial(self, session: RDBSession, study_id: int) -> None:
         """Called in the transaction creating a trial, after its insert; raise to refuse it."""

@@ -8,6 +8,8 @@ from typing import Any
 
 import optuna
 import pytest
+from optuna.exceptions import UpdateFinishedTrialError
+from optuna.trial import TrialState
 
 from hpo.errors import BudgetExhausted, InvalidInputError, StorageError
 from hpo.storage import (
@@ -112,6 +114,49 @@ def test_budget_holds_with_sixteen_workers_racing(storage_url: str) -> None:
         t.join(timeout=120)
     assert sorted(created) == list(range(25))
     assert len(optuna.load_study(study_name="race", storage=storage_url).trials) == 25
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [(TrialState.WAITING, TrialState.RUNNING), (TrialState.RUNNING, TrialState.FAIL)],
+    ids=["workers-claim-a-queued-retry", "watchers-fail-a-stale-trial"],
+)
+def test_a_state_change_raced_by_six_workers_has_exactly_one_winner(
+    storage_url: str, before: TrialState, after: TrialState
+) -> None:
+    """Two workers must never run one queued trial, nor queue two retries of one dead
+    worker's trial. (Optuna's read-then-write let every racer win on SQLite.)"""
+    main = open_storage(storage_url)
+    study = optuna.create_study(storage=main)
+    storages = [open_storage(storage_url) for _ in range(6)]
+    for _ in range(8):
+        template = optuna.trial.create_trial(state=TrialState.WAITING)
+        trial = main.create_new_trial(study._study_id, template_trial=template)
+        if before == TrialState.RUNNING:
+            assert main.set_trial_state_values(trial, TrialState.RUNNING)
+        wins = _race(storages, lambda storage, t=trial: storage.set_trial_state_values(t, after))
+        assert sorted(wins) == [False] * (len(storages) - 1) + [True]
+        assert main.get_trial(trial).state == after
+
+
+def _race(storages: list[Any], change: Any) -> list[bool]:
+    """``change(storage)`` from one thread per storage, all at once; who won."""
+    barrier = threading.Barrier(len(storages))
+    wins: list[bool] = []
+
+    def one(storage: Any) -> None:
+        barrier.wait()
+        try:
+            wins.append(bool(change(storage)))
+        except UpdateFinishedTrialError:  # the trial was failed already: lost the race
+            wins.append(False)
+
+    threads = [threading.Thread(target=one, args=(s,)) for s in storages]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    return wins
 
 
 def test_creating_twice_is_refused_unless_it_is_the_same_experiment(tmp_path: Path) -> None:
