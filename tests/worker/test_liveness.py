@@ -1,0 +1,88 @@
+"""Liveness in process: heartbeats, failing the trials of dead workers, queueing retries."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import optuna
+from optuna.storages import InMemoryStorage
+from optuna.trial import TrialState
+
+from hpo import attrs
+from hpo.optuna_compat import RETRY_OF, enter_optimize_loop, trial_id
+from hpo.storage import HpoRDBStorage, open_storage
+from hpo.study import Overrides, StudySpec, build_spec, create_study, parse_config
+from hpo.worker.liveness import BeatWatcher, Heartbeat, fail_stale_trials, retry_callback
+from tests.helpers import wait_for
+
+GRACE = 2
+
+
+def _study(url: str) -> tuple[HpoRDBStorage, StudySpec]:
+    config = {
+        "config": {"experimentName": "live", "heartbeat_interval": 1, "grace_period": GRACE},
+        "search_space": {"x": {"_type": "uniform", "_value": [0, 1]}},
+    }
+    spec, _ = build_spec(parse_config(config), Overrides(objective="math:sqrt"))
+    storage = open_storage(url)
+    create_study(storage, spec)
+    return storage, spec
+
+
+def test_a_silent_trial_is_failed_and_retried_with_its_params_a_beating_one_is_not(
+    tmp_path: Path,
+) -> None:
+    storage, spec = _study(f"sqlite:///{tmp_path / 'hpo.db'}")
+    storage.enable_heartbeat(1, GRACE, retry_callback(spec))
+    study = optuna.load_study(study_name=spec.name, storage=storage)
+    enter_optimize_loop(study)  # as the worker does: heartbeats belong to an optimise loop
+    silent = study.ask()  # its worker died before it ever beat
+    silent.suggest_float("x", 0, 1)
+    alive = study.ask()
+    with Heartbeat(storage, trial_id(alive), 0.2):
+        failed: list[int] = []
+
+        def some_failed() -> bool:
+            failed.extend(fail_stale_trials(study))
+            return bool(failed)
+
+        wait_for(some_failed, 60, "a stale trial")
+        assert failed == [trial_id(silent)]
+    by_number = {t.number: t for t in study.get_trials(deepcopy=False)}
+    assert by_number[silent.number].state == TrialState.FAIL
+    assert by_number[alive.number].state == TrialState.RUNNING
+    [retry] = [t for t in by_number.values() if t.state == TrialState.WAITING]
+    assert retry.system_attrs[RETRY_OF] == silent.number
+    assert retry.params == by_number[silent.number].params
+
+
+def test_a_storage_without_heartbeats_gets_a_beat_counter() -> None:
+    storage = InMemoryStorage()  # as the gRPC client: no heartbeat table to write to
+    study = optuna.create_study(storage=storage)
+    trial = study.ask()
+    with Heartbeat(storage, trial_id(trial), 0.05):
+        wait_for(
+            lambda: storage.get_trial(trial_id(trial)).system_attrs.get(attrs.BEAT, 0) >= 3,
+            30,
+            "three beats",
+        )
+
+
+def test_the_beat_watcher_fails_a_trial_whose_counter_stops_for_the_grace_period(
+    tmp_path: Path,
+) -> None:
+    storage, spec = _study(f"sqlite:///{tmp_path / 'hpo.db'}")
+    study = optuna.load_study(study_name=spec.name, storage=storage)
+    trial = study.ask()
+    trial.suggest_float("x", 0, 1)
+    tid = trial_id(trial)
+    watcher = BeatWatcher(storage)
+    assert watcher.check(now=100.0) == []  # first seen
+    storage.set_trial_system_attr(tid, attrs.BEAT, 1)
+    assert watcher.check(now=100.0 + GRACE + 5) == []  # it moved: alive
+    assert watcher.check(now=100.0 + GRACE + 6) == []  # still within the grace
+    assert watcher.check(now=100.0 + 2 * GRACE + 6) == [tid]  # silent for the grace: failed
+    trials = study.get_trials(deepcopy=False)
+    assert trials[0].state == TrialState.FAIL
+    [retry] = [t for t in trials if t.state == TrialState.WAITING]
+    assert retry.system_attrs[RETRY_OF] == trial.number
