@@ -1,0 +1,158 @@
+"""The records of the steps and the summary: one line per step while it runs, a table of the
+figures against their goals at the end (and in results.json after every step)."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .plan import GOAL_BUSY, GOAL_RATIO, GOAL_TEST_ACC
+
+
+@dataclass
+class Record:
+    status: str  # ok, timeout, error, skipped
+    limit: float
+    seconds: float = 0.0
+    note: str = ""
+    result: dict[str, Any] = field(default_factory=dict)
+
+
+def brief(key: str, r: dict[str, Any]) -> str:
+    """One line of a step's result for the progress output (results.json has it all)."""
+    if key == "warm":
+        decoded = ", ".join(f"{k} {v:.0f} s" for k, v in r["decode_seconds"].items())
+        return f"{r['device'].get('gpu', 'no GPU')}, torch {r['device']['torch']}; {decoded}"
+    if key == "throughput":
+        return "real/synthetic " + ", ".join(f"{k} {v['ratio']:g}" for k, v in r["cases"].items())
+    if key == "syncs":
+        cases = []
+        for label, case in r["cases"].items():
+            # Where they come from, as file:line (results.json has the source lines).
+            sites = [s.split()[0].split("/")[-1] for s in case["sites_per_step"]]
+            cases.append(
+                f"{label} {case['syncs_per_step']:g}" + (f" ({', '.join(sites)})" if sites else "")
+            )
+        return "host syncs per step " + "; ".join(cases)
+    if key.startswith("accuracy"):
+        return (
+            f"test acc {r['test_acc']}, val acc {r['val_acc']}, {r['trial_seconds']} s per trial,"
+            f" {r['train_img_s']} img/s"
+        )
+    if key.startswith("pack"):
+        return f"{r['trials']}, {r['trials_per_gpu_hour']} trials/GPU-hour, busy {r['gpu_busy']}"
+    if key == "oom":
+        states = ", ".join(f"#{t['number']} {t['gib']} GiB {t['state']}" for t in r["trials"])
+        return f"{'passed' if r['passed'] else 'FAILED'}: {states}"
+    return json.dumps(r)[:200]
+
+
+@dataclass(frozen=True)
+class Row:
+    figure: str
+    value: str
+    goal: str
+    status: str  # pass, fail, info, skipped, timeout, error
+
+
+def summary_rows(records: dict[str, Record]) -> list[dict[str, str]]:
+    return [asdict(r) for r in _rows(records)]
+
+
+def _rows(records: dict[str, Record]) -> list[Row]:
+    rows: list[Row] = []
+
+    def missing(figure: str, goal: str, key: str) -> None:
+        record = records.get(key)
+        status = record.status if record else "skipped"
+        note = record.note if record else "not run"
+        rows.append(Row(figure, f"({note[:60]})" if note else "-", goal, status))
+
+    tp = records.get("throughput")
+    if tp and tp.status == "ok":
+        for label, case in tp.result["cases"].items():
+            img_s = f"{case['real_img_s']:.0f} / {case['synthetic_img_s']:.0f} img/s"
+            value = f"{case['ratio']:.3f} ({img_s})"
+            status = "pass" if case["ratio"] >= GOAL_RATIO else "fail"
+            rows.append(Row(f"real/synthetic {label}", value, f">= {GOAL_RATIO}", status))
+    else:
+        missing("real/synthetic img/s", f">= {GOAL_RATIO}", "throughput")
+
+    sy = records.get("syncs")
+    if sy and sy.status == "ok":
+        for label, case in sy.result["cases"].items():
+            value = f"{case['syncs_per_step']:g}"
+            if case["harness_syncs_per_step"]:
+                value += f" (+{case['harness_syncs_per_step']:g} of the benchmark harness)"
+            status = "pass" if case["syncs_per_step"] == 0 else "fail"
+            rows.append(Row(f"host syncs/step {label}", value, "0", status))
+    else:
+        missing("host syncs per step", "0", "syncs")
+
+    accuracy = [r for k, r in records.items() if k.startswith("accuracy") and r.status == "ok"]
+    if accuracy:
+        tests = [float(r.result["test_acc"]) for r in accuracy if r.result["test_acc"] is not None]
+        secs = [float(r.result["trial_seconds"]) for r in accuracy if r.result["trial_seconds"]]
+        if tests:
+            mean = sum(tests) / len(tests)
+            spread = f", {min(tests):.4f}-{max(tests):.4f}" if len(tests) > 1 else ""
+            value = f"{mean:.4f} (mean of {len(tests)} seeds{spread})"
+            status = "pass" if mean >= GOAL_TEST_ACC else "fail"
+            rows.append(Row("resnet9 baseline test acc", value, f">= {GOAL_TEST_ACC}", status))
+        if secs:
+            epochs = accuracy[0].result["epochs"]
+            value = f"{sum(secs) / len(secs):.1f} s ({epochs:g} epochs)"
+            rows.append(Row("seconds per trial", value, "(report: 420 s, 20 ep)", "info"))
+    else:
+        missing("resnet9 baseline test acc", f">= {GOAL_TEST_ACC}", "accuracy-0")
+
+    for key in ("pack1", "pack2"):
+        record = records.get(key)
+        if record and record.status == "ok":
+            r = record.result
+            n = r["trials"].get("COMPLETE", 0)
+            per_hour = r["trials_per_gpu_hour"]
+            value = f"{per_hour} ({r['epochs_per_gpu_hour']} epochs/GPU-h; {n} complete)"
+            if r["note"]:
+                value += " (step limit hit)"
+            rows.append(Row(f"trials/GPU-hour, {r['per_gpu']}/GPU", value, "-", "info"))
+            if r["gpu_busy"] is not None:
+                status = "pass" if r["gpu_busy"] >= GOAL_BUSY else "fail"
+                value = f"{r['gpu_busy']:.2f} (whole run {r['gpu_busy_whole_run']:.2f})"
+                rows.append(Row(f"GPU busy, {r['per_gpu']}/GPU", value, f">= {GOAL_BUSY}", status))
+            else:
+                rows.append(
+                    Row(f"GPU busy, {r['per_gpu']}/GPU", "no samples", f">= {GOAL_BUSY}", "info")
+                )
+        else:
+            missing(f"trials/GPU-hour, {key[-1]}/GPU", "-", key)
+
+    oom = records.get("oom")
+    if oom and oom.status == "ok":
+        r = oom.result
+        value = (
+            f"OOM trial FAIL: {r['oom_failed_with_reason']}, next completes: {r['next_completed']}"
+        )
+        rows.append(Row("out-of-memory recovery", value, "both", "pass" if r["passed"] else "fail"))
+    else:
+        missing("out-of-memory recovery", "both", "oom")
+    return rows
+
+
+def print_summary(records: dict[str, Record], elapsed: float, out: Path) -> None:
+    rows = _rows(records)
+    widths = [
+        max(len(getattr(r, f)) for r in [*rows, Row("figure", "value", "goal", "status")])
+        for f in ("figure", "value", "goal", "status")
+    ]
+    print()
+    print(f"GPU check: {elapsed:.0f} s; results in {out / 'results.json'}")
+    header = Row("figure", "value", "goal", "status")
+    for row in [header, *rows]:
+        cells = (row.figure, row.value, row.goal, row.status)
+        print("  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip())
+    statuses = Counter(r.status for r in rows)
+    print("; ".join(f"{n} {s}" for s, n in sorted(statuses.items())))
