@@ -172,14 +172,15 @@ def run(
     n_trials: Annotated[
         int | None,
         typer.Option(
-            "--n-trials", min=1, help="Stop after N trials in this process.", show_default=False
+            "--n-trials", min=0, help="Stop after N trials in this process.", show_default=False
         ),
     ] = None,
 ) -> None:
     """Create a study (or resume the same one) and run its trials in this process."""
     # The options are create-study's, and so is the call that turns them into Overrides:
     # Typer reads a command's options from its own signature, so each spells them out.
-    from hpo.study import parse_overrides, summary_of
+    from hpo.study import parse_overrides
+    from hpo.study.summary import summary_of
     from hpo.worker import DEFAULT_STOP_TIMEOUT, GroupWorker, Worker
 
     overrides = parse_overrides(

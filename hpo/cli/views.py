@@ -17,7 +17,8 @@ def status(storage: StorageOption = None) -> None:
     """List the studies in the storage with their trials per state and best value."""
     from optuna.trial import TrialState
 
-    from hpo.study import budget_text, summaries
+    from hpo.study import budget_text
+    from hpo.study.summary import summaries
     from hpo.text import table
 
     rows = []

@@ -31,6 +31,7 @@ from hpo.optuna_compat.heartbeat import (
     stale_trial_ids,
 )
 from hpo.optuna_compat.study import (
+    FrozenStudy,
     cached_frozen_trial,
     enter_optimize_loop,
     frozen_study_id,
@@ -60,6 +61,7 @@ __all__ = [
     "GRID_SEARCH_SPACE",
     "RETRY_HISTORY",
     "RETRY_OF",
+    "FrozenStudy",
     "cached_frozen_trial",
     "enter_optimize_loop",
     "frozen_study_id",

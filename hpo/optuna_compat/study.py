@@ -10,7 +10,7 @@ import optuna
 from optuna.exceptions import ExperimentalWarning
 from optuna.storages import BaseStorage, InMemoryStorage
 from optuna.study import Study, StudyDirection
-from optuna.study._frozen import FrozenStudy
+from optuna.study._frozen import FrozenStudy as FrozenStudy  # the type get_all_studies() returns
 from optuna.study._tell import _tell_with_warning
 from optuna.trial import FrozenTrial, Trial, TrialState
 

@@ -10,11 +10,11 @@ which the liveness check fails and which its retry then replaces, so the budget 
 from __future__ import annotations
 
 import logging
+import sys
 import time
 from collections.abc import Callable
 from typing import TypeVar
 
-import grpc
 import sqlalchemy.exc
 from optuna.exceptions import StorageInternalError
 from optuna.storages import BaseStorage
@@ -48,10 +48,16 @@ def is_transient(exc: BaseException) -> bool:
     if isinstance(exc, StorageInternalError):
         # Optuna wraps every SQLAlchemy error in this; only a lost connection is worth waiting for.
         return exc.__cause__ is None or is_transient(exc.__cause__)
-    return isinstance(exc, grpc.RpcError) and exc.code() in (
-        grpc.StatusCode.UNAVAILABLE,
-        grpc.StatusCode.DEADLINE_EXCEEDED,
-    )
+    return _grpc_status(exc) in ("UNAVAILABLE", "DEADLINE_EXCEEDED")
+
+
+def _grpc_status(exc: BaseException) -> str | None:
+    """The status of a gRPC error (a ``grpc://`` storage). grpc is not imported for this: a
+    process that got a gRPC error has loaded it, and the others need not pay for it."""
+    grpc = sys.modules.get("grpc")
+    if grpc is None or not isinstance(exc, grpc.RpcError):
+        return None
+    return str(exc.code().name)
 
 
 def reset_session(storage: BaseStorage) -> None:

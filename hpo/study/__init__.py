@@ -9,7 +9,8 @@ comparison groups, seeds.
 - ``groups``: one study per sampler and repeat, for comparing tuners;
 - ``store``: create a study once, find it, read its spec, stop and resume it;
 - ``budget``: study-wide budgets, and changing them while workers run;
-- ``summary``: ``hpo status``; ``seeds``: every random stream from the study seed.
+- ``summary``: ``hpo status`` (imported by name: it reads the storage's counts);
+- ``seeds``: every random stream from the study seed.
 """
 
 from __future__ import annotations
@@ -34,7 +35,6 @@ from hpo.study.store import (
     read_spec,
     set_stopped,
 )
-from hpo.study.summary import StudySummary, summaries, summary_of
 
 __all__ = [
     "DEFAULT_PRUNER",
@@ -46,7 +46,6 @@ __all__ = [
     "Plan",
     "SearchConfig",
     "StudySpec",
-    "StudySummary",
     "best",
     "budget_text",
     "build_group",
@@ -71,8 +70,6 @@ __all__ = [
     "plan_studies",
     "read_spec",
     "set_stopped",
-    "summaries",
-    "summary_of",
     "time_left",
     "trial_json",
 ]

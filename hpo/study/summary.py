@@ -11,7 +11,7 @@ from optuna.trial import TrialState
 
 from hpo import attrs
 from hpo.errors import HpoError
-from hpo.optuna_compat import frozen_study_id
+from hpo.optuna_compat import FrozenStudy, frozen_study_id
 from hpo.storage import state_counts
 from hpo.study.spec import StudySpec
 from hpo.study.store import is_stopped
@@ -29,38 +29,31 @@ class StudySummary:
 
 
 def summaries(storage: BaseStorage) -> list[StudySummary]:
-    out: list[StudySummary] = []
-    for frozen in storage.get_all_studies():
-        study_id = frozen_study_id(frozen)
-        data = frozen.user_attrs.get(attrs.SPEC)
-        try:
-            spec = StudySpec.from_json(data) if data else None
-        except HpoError:
-            spec = None
-        counts = state_counts(storage, study_id)
-        best_value = best_number = None
-        n_pareto = None
-        if counts.get(TrialState.COMPLETE):
-            if len(frozen.directions) == 1:
-                best = storage.get_best_trial(study_id)
-                best_value, best_number = best.value, best.number
-            else:
-                study = optuna.load_study(study_name=frozen.study_name, storage=storage)
-                n_pareto = len(study.best_trials)
-        out.append(
-            StudySummary(
-                frozen.study_name,
-                spec,
-                counts,
-                best_value,
-                best_number,
-                n_pareto,
-                is_stopped(frozen.user_attrs),
-            )
-        )
-    return out
+    """Every study in the storage, in the order they were created."""
+    return [_summary(storage, frozen) for frozen in storage.get_all_studies()]
 
 
 def summary_of(storage: BaseStorage, name: str) -> StudySummary:
     """The summary of one study (``hpo run`` prints its best at the end)."""
-    return next(s for s in summaries(storage) if s.name == name)
+    return _summary(storage, next(s for s in storage.get_all_studies() if s.study_name == name))
+
+
+def _summary(storage: BaseStorage, frozen: FrozenStudy) -> StudySummary:
+    study_id = frozen_study_id(frozen)
+    data = frozen.user_attrs.get(attrs.SPEC)
+    try:
+        spec = StudySpec.from_json(data) if data else None
+    except HpoError:
+        spec = None
+    counts = state_counts(storage, study_id)
+    best_value = best_number = None
+    n_pareto = None
+    if counts.get(TrialState.COMPLETE):
+        if len(frozen.directions) == 1:
+            best = storage.get_best_trial(study_id)
+            best_value, best_number = best.value, best.number
+        else:
+            study = optuna.load_study(study_name=frozen.study_name, storage=storage)
+            n_pareto = len(study.best_trials)
+    stopped = is_stopped(frozen.user_attrs)
+    return StudySummary(frozen.study_name, spec, counts, best_value, best_number, n_pareto, stopped)
