@@ -30,7 +30,7 @@ def worker(
         int | None,
         typer.Option(
             "--n-trials",
-            min=1,
+            min=0,
             help="Stop this process after N trials (the study's budget still applies).",
             show_default=False,
         ),
@@ -86,7 +86,7 @@ def serve_storage(
     storage: StorageOption = None,
     host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "0.0.0.0",
     port: Annotated[
-        int, typer.Option("--port", min=1, max=65535, help="Port to listen on.")
+        int, typer.Option("--port", min=0, max=65535, help="Port to listen on (0: any free one).")
     ] = 13000,
     threads: Annotated[int, typer.Option("--threads", min=1, help="Requests served at once.")] = 16,
 ) -> None:

@@ -202,7 +202,11 @@ class BeatWatcher(_Periodic):
                     continue
                 if now - last[1] < spec.liveness.grace_period:
                     continue
-                if self._storage.set_trial_state_values(tid, TrialState.FAIL):
+                try:
+                    won = self._storage.set_trial_state_values(tid, TrialState.FAIL)
+                except UpdateFinishedTrialError:  # its worker finished it meanwhile
+                    won = False
+                if won:
                     failed.append(tid)
                     log.info(
                         "trial %d of %r: no heartbeat for %ds, failed",

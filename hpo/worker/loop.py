@@ -40,7 +40,7 @@ from hpo.study import (
 from hpo.text import duration
 from hpo.tuners import build_pruner, build_sampler, kind_of
 from hpo.worker.liveness import StaleTrialWatch, retry_callback
-from hpo.worker.progress import Progress
+from hpo.worker.progress import REFRESH, Progress
 from hpo.worker.signals import GracefulStop
 from hpo.worker.trial import TrialContext, TrialEnd, run_trial
 
@@ -52,8 +52,6 @@ MAX_CONSECUTIVE_FAILURES = 10
 DEFAULT_STOP_TIMEOUT = 20.0
 #: Seconds between looks at the study while waiting for other workers' last trials.
 DRAIN_POLL = 1.0
-#: At most this often (seconds) a worker re-reads the study's stop flag and budgets.
-REFRESH = 2.0
 BUDGET_SPENT = "budget spent"
 
 
@@ -110,9 +108,8 @@ class Worker:
             storage.enable_heartbeat(
                 live.heartbeat_interval, live.grace_period, retry_callback(self.spec)
             )
-        sampler = build_sampler(
-            self.spec.sampler, self.spec.space, self.seed, len(self.spec.metrics)
-        )
+        self.space = self.spec.space
+        sampler = build_sampler(self.spec.sampler, self.space, self.seed, len(self.spec.metrics))
         pruner = build_pruner(self.spec.pruner)
         self.study = self.retry(
             "loading the study", lambda: load_optuna_study(storage, self.spec, sampler, pruner)
@@ -206,6 +203,7 @@ class Worker:
             self.storage,
             self.study,
             self.spec,
+            self.space,
             self.retry,
             self.stop,
             self.objective,
@@ -215,17 +213,16 @@ class Worker:
     def _count(self, end: TrialEnd) -> None:
         if end.end == "complete":
             self.stats.complete += 1
+            self._consecutive_failures = 0
         elif end.end == "pruned":
             self.stats.pruned += 1
+            self._consecutive_failures = 0
         elif end.end == "failed":
             self.stats.failed += 1
             self._consecutive_failures += 1
             self._last_error = end.error
-            return
         elif end.end == "interrupted":
             self.stats.interrupted = True
-        if end.end in ("complete", "pruned"):
-            self._consecutive_failures = 0
 
     def _stop_reason(self) -> str:
         if self.stop.requested:

@@ -18,7 +18,8 @@ from hpo.text import number
 
 log = logging.getLogger("hpo.worker")
 
-#: At most this often (seconds) the study's best value is read back from the storage.
+#: At most this often (seconds) a worker reads the study back from the storage: its best value
+#: here, its stop flag and budgets in the loop (not at every trial when trials take milliseconds).
 REFRESH = 2.0
 
 

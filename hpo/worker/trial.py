@@ -36,6 +36,7 @@ from optuna.trial import TrialState
 from hpo import attrs, env
 from hpo import optuna_compat as compat
 from hpo.objectives import Attempt, Objective, failure_of
+from hpo.space import Space
 from hpo.storage import StorageRetry
 from hpo.study import StudySpec, derive_seed
 from hpo.text import number
@@ -58,6 +59,7 @@ class TrialContext:
     storage: BaseStorage
     study: optuna.Study
     spec: StudySpec
+    space: Space  # the spec's, parsed once per worker
     retry: StorageRetry
     stop: GracefulStop
     objective: Objective
@@ -130,7 +132,7 @@ def run_trial(ctx: TrialContext, trial: optuna.Trial) -> TrialEnd:
     with Heartbeat(ctx.storage, compat.trial_id(trial), spec.liveness.heartbeat_interval):
         try:
             params = ctx.retry(
-                "sampling params", lambda: {**spec.params, **spec.space.suggest(trial)}
+                "sampling params", lambda: {**spec.params, **ctx.space.suggest(trial)}
             )
             ctx.stop.in_objective = True
             try:
@@ -226,17 +228,16 @@ def _requeue(
     """Fail the trial and queue it again with the same params (it resumes its epochs)."""
     reporter.flush()  # the retry inherits the epochs reported so far
     _record(ctx, trial, attrs.ERROR, reason)
-    # Only the worker that fails the trial queues its retry (another one may have failed it
-    # already, as stale, and queued one).
-    tid = compat.trial_id(trial)
-    before = ctx.retry("recording the result", lambda: ctx.storage.get_trial(tid))
-    if before.state == TrialState.RUNNING:
+    # Only the worker that fails the trial queues its retry: another one may have failed it
+    # already, as stale, and queued one (then this tell is refused).
+    try:
         frozen = ctx.retry(
-            "recording the result",
-            lambda: ctx.study.tell(trial, state=TrialState.FAIL, skip_if_finished=True),
+            "recording the result", lambda: ctx.study.tell(trial, state=TrialState.FAIL)
         )
-        ctx.retry("queueing the retry", lambda: retry_callback(ctx.spec)(ctx.study, frozen))
-        ctx.progress.trial(trial.number, f"INTERRUPTED ({reason}); queued again", started, params)
+    except (UpdateFinishedTrialError, ValueError):  # ValueError: Optuna's "cannot tell a FAIL"
+        return TrialEnd("interrupted", reason)
+    ctx.retry("queueing the retry", lambda: retry_callback(ctx.spec)(ctx.study, frozen))
+    ctx.progress.trial(trial.number, f"INTERRUPTED ({reason}); queued again", started, params)
     return TrialEnd("interrupted", reason)
 
 
