@@ -3,9 +3,10 @@
 The worker hands every objective an :class:`Attempt` (which trial, which attempt of it, its
 seed, a directory of its own, ``report`` and ``should_stop``) and receives an
 :class:`~hpo.objectives.outcome.Outcome`, or an exception whose type says what went wrong
-(:func:`~hpo.objectives.outcome.failure_of`). Whatever one kind of objective needs beyond that
-(the built-in training objective's seed, resumable state and state file) lives in its adapter,
-never in the worker.
+(:func:`~hpo.objectives.outcome.failure_of`). The worker derives a seed and names a directory
+for every attempt; what one kind of objective does with them (the built-in objective trains
+with the seed and keeps its resumable state in the directory) lives in its adapter, never in
+the worker.
 """
 
 from __future__ import annotations

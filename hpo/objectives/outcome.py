@@ -148,8 +148,10 @@ def failure_of(exc: BaseException) -> Failure:
 
 
 def _describe(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return f"{type(exc).__name__}: {first_line(exc)}" if text else type(exc).__name__
+    """``ValueError: its message`` (its first line), or the type alone when it has none."""
+    name = type(exc).__name__
+    line = first_line(exc)
+    return name if line == name else f"{name}: {line}"
 
 
 def _torch_out_of_memory(exc: BaseException) -> bool:

@@ -52,12 +52,24 @@ class TrainingObjective(Objective):
 
     def close(self, attempt: Attempt) -> None:
         state_file(attempt).unlink(missing_ok=True)
+        _legacy_state_file(attempt).unlink(missing_ok=True)
         with contextlib.suppress(OSError):  # not empty, or never made: leave it
             attempt.directory.rmdir()
 
 
 def state_file(attempt: Attempt) -> Path:
-    return attempt.directory / STATE_FILE
+    """The trial's training state; one that hpo 0.1.0 wrote beside the directory (a trial
+    retried across an upgrade) is moved into it, so that the retry resumes."""
+    path = attempt.directory / STATE_FILE
+    legacy = _legacy_state_file(attempt)
+    if not path.exists() and legacy.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        legacy.replace(path)
+    return path
+
+
+def _legacy_state_file(attempt: Attempt) -> Path:
+    return attempt.directory.with_suffix(".pt")  # …/trial-N.pt, where 0.1.0 kept it
 
 
 def check_training_params(

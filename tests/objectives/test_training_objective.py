@@ -50,6 +50,21 @@ def test_a_trial_trains_with_its_seed_keeps_its_state_and_a_retry_resumes_it(
     assert not directory.exists()
 
 
+def test_a_retry_across_the_upgrade_resumes_from_where_release_0_1_0_kept_the_state(
+    tmp_path: Path,
+) -> None:
+    objective = load_objective(ObjectiveSpec(), [Metric("val_acc", "maximize")])
+    directory = tmp_path / "trial-0"
+    objective.run(dict(DIGITS), attempt(directory, {}))
+    legacy = directory.with_suffix(".pt")  # 0.1.0: CKPT/STUDY-T/trial-0.pt
+    (directory / STATE_FILE).replace(legacy)
+    directory.rmdir()
+    again = objective.run(dict(DIGITS), attempt(directory, {}, number=3))
+    assert again.attrs == {attrs.RESUMED_FROM_EPOCH: 2}
+    objective.close(attempt(directory, {}))
+    assert not legacy.exists() and not directory.exists()
+
+
 def test_a_seed_the_user_fixed_wins_and_is_recorded(tmp_path: Path) -> None:
     objective = load_objective(ObjectiveSpec(), [Metric("val_acc", "maximize")])
     recorded: dict[str, Any] = {}
