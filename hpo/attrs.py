@@ -32,6 +32,10 @@ TRACEBACK = "hpo:traceback"
 METRICS = "hpo:metrics"
 #: The seed the trial trained with (the same for every attempt of a retried trial).
 SEED = "hpo:seed"
+#: A command trial's log file (its stdout and stderr), on the machine that ran it.
+LOG = "hpo:log"
+#: The other numbers a command trial reported with its intermediate results, by step.
+STEP_METRICS = "hpo:step_metrics"
 #: The epoch a retried trial resumed its training from.
 RESUMED_FROM_EPOCH = "hpo:resumed_from_epoch"
 

@@ -3,15 +3,18 @@
 - ``base``: :class:`Attempt` (what the worker tells an objective) and :class:`Objective`;
 - ``outcome``: metrics, the typed :class:`Outcome`, and :func:`failure_of` (exception types
   → pruned or failed, with the reason);
-- ``target``: which objective a study names (``training`` or ``module:function``);
+- ``target``: which objective a study names (``training``, ``module:function``, a command);
 - ``function``: a user's Python function (Dr.Opt's ``train.py`` unchanged);
+- ``command``: a command run as a child process per trial (NNI's ``trialCommand``), with
+  ``channel`` (how it reports), ``command_guard`` (its first process) and ``shim/nni`` (the
+  NNI trial API its Python scripts import);
 - ``training``: the built-in objective, ``training.fit``, with its seed and resumable state;
 - ``kinds``: one :class:`ObjectiveKind` per kind of objective.
 """
 
 from __future__ import annotations
 
-from hpo.objectives.base import Attempt, Objective, Report
+from hpo.objectives.base import Attempt, AttemptInterrupted, Objective, Report
 from hpo.objectives.kinds import ObjectiveKind, kind_of, load_objective
 from hpo.objectives.outcome import (
     DEFAULT_METRIC,
@@ -25,13 +28,21 @@ from hpo.objectives.outcome import (
     failure_of,
     outcome_of,
 )
-from hpo.objectives.target import BUILTIN_OBJECTIVE, ObjectiveSpec, resolve_target
+from hpo.objectives.target import (
+    BUILTIN_OBJECTIVE,
+    COMMAND_OBJECTIVE,
+    ObjectiveSpec,
+    command_objective,
+    resolve_target,
+)
 
 __all__ = [
     "BUILTIN_OBJECTIVE",
+    "COMMAND_OBJECTIVE",
     "DEFAULT_METRIC",
     "DIRECTIONS",
     "Attempt",
+    "AttemptInterrupted",
     "Direction",
     "Failure",
     "InvalidResultError",
@@ -42,6 +53,7 @@ __all__ = [
     "ObjectiveSpec",
     "Outcome",
     "Report",
+    "command_objective",
     "failure_of",
     "kind_of",
     "load_objective",

@@ -43,6 +43,12 @@ class Attempt:
     record: Callable[[str, Any], None]  # store a user attribute on the trial (name, JSON value)
 
 
+class AttemptInterrupted(BaseException):  # a signal, like KeyboardInterrupt
+    """The attempt was stopped from outside before it ended (the worker is stopping): the
+    trial is queued again with the same params. A BaseException, so that an objective's
+    ``except Exception`` does not swallow it."""
+
+
 class Objective(ABC):
     """What a study's trials run: one instance per worker, reused from trial to trial."""
 

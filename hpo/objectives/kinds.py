@@ -1,7 +1,7 @@
 """The kinds of objective a study can name, and what each needs from the rest of hpo.
 
-A new kind (a command run as a trial, say) is one more :class:`ObjectiveKind` here, with an
-adapter module of its own beside ``function.py`` and ``training.py``.
+A new kind is one more :class:`ObjectiveKind` here, with an adapter module of its own beside
+``function.py``, ``command.py`` and ``training.py``.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hpo.objectives.base import Objective
+from hpo.objectives.command import CommandObjective
 from hpo.objectives.function import FunctionObjective
 from hpo.objectives.outcome import DEFAULT_METRIC, Metric
 from hpo.objectives.target import ObjectiveSpec
@@ -46,10 +47,13 @@ TRAINING = ObjectiveKind(
     check_training_params,
 )
 FUNCTION = ObjectiveKind("function", DEFAULT_METRIC, FunctionObjective, _no_check)
+COMMAND = ObjectiveKind("command", DEFAULT_METRIC, CommandObjective, _no_check)
 
 
 def kind_of(spec: ObjectiveSpec) -> ObjectiveKind:
-    return TRAINING if spec.is_builtin else FUNCTION
+    if spec.is_builtin:
+        return TRAINING
+    return COMMAND if spec.is_command else FUNCTION
 
 
 def load_objective(spec: ObjectiveSpec, metrics: Sequence[Metric]) -> Objective:

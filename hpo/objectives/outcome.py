@@ -56,6 +56,11 @@ class NonFiniteResultError(InvalidResultError):
     """The objective returned NaN or an infinity for a metric: the run diverged."""
 
 
+class TrialFailedError(Exception):
+    """The run failed for a reason its message states in full (a command's exit status and
+    the end of its stderr, a time limit): the trial FAILs with that reason as it is."""
+
+
 def outcome_of(result: Any, metrics: Sequence[Metric]) -> Outcome:
     """The objective values of a trial function's result, checked."""
     names = [m.name for m in metrics]
@@ -136,7 +141,7 @@ def failure_of(exc: BaseException) -> Failure:
     """What an exception raised by an objective makes of its trial (by the exception's type)."""
     if isinstance(exc, NonFiniteResultError):
         return Failure("diverged", str(exc))
-    if isinstance(exc, InvalidResultError):
+    if isinstance(exc, InvalidResultError | TrialFailedError):
         return Failure("error", str(exc))
     if isinstance(exc, FloatingPointError):
         return Failure("diverged", f"diverged: {first_line(exc)}")

@@ -82,7 +82,7 @@ class StudySpec:
         data = asdict(self)
         data["sampler"] = {"name": self.sampler.name, "options": dict(self.sampler.options)}
         data["pruner"] = {"name": self.pruner.name, "options": dict(self.pruner.options)}
-        data["objective"] = {"target": self.objective.target, "path": list(self.objective.path)}
+        data["objective"] = self.objective.to_json()
         data["metrics"] = [asdict(m) for m in self.metrics]
         data["liveness"] = asdict(self.liveness)
         return cast(dict[str, Any], json.loads(json.dumps(data)))
@@ -102,9 +102,7 @@ class StudySpec:
                 params=data["params"],
                 sampler=Component(data["sampler"]["name"], data["sampler"]["options"]),
                 pruner=Component(data["pruner"]["name"], data["pruner"]["options"]),
-                objective=ObjectiveSpec(
-                    data["objective"]["target"], tuple(data["objective"]["path"])
-                ),
+                objective=ObjectiveSpec.from_json(data["objective"]),
                 metrics=tuple(Metric(m["name"], m["direction"]) for m in data["metrics"]),
                 seed=int(data["seed"]),
                 created_at=float(data["created_at"]),

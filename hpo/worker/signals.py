@@ -19,10 +19,12 @@ import signal
 import threading
 from types import FrameType
 
+from hpo.objectives import AttemptInterrupted
+
 log = logging.getLogger("hpo.worker")
 
 
-class WorkerStopping(BaseException):  # a signal, like KeyboardInterrupt
+class WorkerStopping(AttemptInterrupted):
     """Raised at the end of an epoch when the worker has been told to stop.
 
     A BaseException, so that an objective's ``except Exception`` does not swallow it.

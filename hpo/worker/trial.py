@@ -35,7 +35,7 @@ from optuna.trial import TrialState
 
 from hpo import attrs, env
 from hpo import optuna_compat as compat
-from hpo.objectives import Attempt, Objective, failure_of
+from hpo.objectives import Attempt, AttemptInterrupted, Objective, failure_of
 from hpo.space import Space
 from hpo.storage import StorageRetry
 from hpo.study import StudySpec, derive_seed
@@ -44,7 +44,7 @@ from hpo.tuners import pruning_schedule
 from hpo.worker.liveness import Heartbeat, retry_callback
 from hpo.worker.progress import Progress
 from hpo.worker.reporter import TrialLostError, WorkerReporter
-from hpo.worker.signals import GracefulStop, WorkerStopping
+from hpo.worker.signals import GracefulStop
 
 log = logging.getLogger("hpo.worker")
 
@@ -143,7 +143,7 @@ def run_trial(ctx: TrialContext, trial: optuna.Trial) -> TrialEnd:
             end = _finish(
                 ctx, trial, reporter, TrialState.PRUNED, None, started, params, note=reporter.where
             )
-        except (WorkerStopping, KeyboardInterrupt):
+        except (AttemptInterrupted, KeyboardInterrupt):
             reason = f"worker stopped by {ctx.stop.name or 'an interrupt'}"
             end = _requeue(ctx, trial, reporter, reason, started, params)
         except TrialLostError:
