@@ -5,10 +5,9 @@ Param names follow the course reports (``lr``, ``momentum``, ``warmup_period``, 
 otherwise be a silently ignored hyperparameter. This module imports no torch: hpo checks a
 study's params with it at ``create-study``.
 
-Units: ``num_epochs``, ``step_size``, ``milestones`` and ``early_stopping_patience`` count
-epochs; ``warmup_period`` counts optimiser steps (batches), as in the Food-11
-transfer-learning report; ``lr`` is the peak
-learning rate of every schedule.
+Units: ``num_epochs``, ``step_size``, ``milestones``, ``cycle_epochs`` and
+``early_stopping_patience`` count epochs; ``warmup_period`` counts optimiser steps (batches),
+as in the Food-11 transfer-learning report; ``lr`` is the peak learning rate of every schedule.
 """
 
 from __future__ import annotations
@@ -23,6 +22,7 @@ from typing import Any, Literal, get_args
 
 Optimizer = Literal["sgd", "adam", "adamw"]
 Schedule = Literal["constant", "step", "multistep", "cosine", "onecycle", "triangular"]
+Warmup = Literal["linear", "exponential"]
 Balance = Literal["none", "weighted"]
 Device = Literal["auto", "cpu", "cuda"]
 
@@ -57,8 +57,10 @@ class TrainConfig:
     lr_schedule: Schedule = "constant"
     step_size: int = 7  # epochs between decays (step)
     gamma: float = 0.1  # decay factor (step, multistep)
-    milestones: tuple[int, ...] = ()  # epochs of the decays (multistep)
-    warmup_period: int = 0  # optimiser steps of linear warmup
+    milestones: tuple[int, ...] = ()  # decays after these many epochs (multistep)
+    cycle_epochs: float | None = None  # one triangular cycle, up and down (None: the run)
+    warmup_period: int = 0  # optimiser steps of warmup (the time constant τ if exponential)
+    warmup: Warmup = "linear"  # exponential: pytorch_warmup's, as the Food-11 report used
     label_smoothing: float = 0.0
     balance: Balance = "none"
     early_stopping_patience: int | None = None
@@ -91,6 +93,7 @@ class TrainConfig:
             values[key] = _coerce(key, value)
         config = cls(**values)
         config.check()
+        _refuse_inert(values, config)
         return config
 
     def check(self) -> None:
@@ -118,8 +121,19 @@ class TrainConfig:
             raise ConfigError(f"milestones must increase, got {list(self.milestones)}")
         if self.nesterov and self.optimizer == "sgd" and self.momentum == 0:
             raise ConfigError("nesterov needs momentum > 0")
+        if self.cycle_epochs is not None:
+            _positive("cycle_epochs", self.cycle_epochs)
         if self.freeze_backbone and not self.pretrained:
             raise ConfigError("freeze_backbone needs pretrained weights (pretrained: a file)")
+
+
+def _refuse_inert(given: Mapping[str, Any], config: TrainConfig) -> None:
+    """Refuse a param given a value where it changes nothing: searched, it would be a
+    dimension of the search space that only adds noise."""
+    if config.teacher is None:
+        for key in ("kd_temperature", "kd_alpha"):
+            if key in given:
+                raise ConfigError(f"{key} needs a teacher (teacher: a checkpoint file)")
 
 
 # Params whose null is meaningful (no file, no early stopping) rather than "use the default".
@@ -135,6 +149,7 @@ _OPTIONAL = {
     "cache_dir",
     "train_split",
     "state_file",
+    "cycle_epochs",
 }
 
 _INT_KEYS = {
@@ -154,6 +169,7 @@ _FLOAT_KEYS = {
     "momentum",
     "weight_decay",
     "gamma",
+    "cycle_epochs",
     "label_smoothing",
     "kd_temperature",
     "kd_alpha",
@@ -162,6 +178,7 @@ _BOOL_KEYS = {"download", "nesterov", "freeze_backbone", "augment"}
 _CHOICES: dict[str, tuple[str, ...]] = {
     "optimizer": OPTIMIZERS,
     "lr_schedule": SCHEDULES,
+    "warmup": get_args(Warmup),
     "balance": get_args(Balance),
     "device": get_args(Device),
 }
@@ -237,7 +254,6 @@ SYNONYMS = {
     "wd": "weight_decay",
     "bs": "batch_size",
     "batchsize": "batch_size",
-    "warmup": "warmup_period",
     "warmup_steps": "warmup_period",
     "temperature": "kd_temperature",
     "alpha": "kd_alpha",
