@@ -1,23 +1,22 @@
 """``hpo importance``: which hyperparameter mattered, by two methods, with error bars.
 
-Two estimators side by side, on a study's complete trials:
+Two estimators side by side, on a study's complete trials (or, for a pruned study, on every
+trial's value at the deepest epoch that enough trials reached: ``importance_target``):
 
-* PED-ANOVA (Optuna's default): how differently a parameter is distributed among the top 10 %
-  of trials than among all of them. Handles conditional parameters (a nested ``choice``'s
-  sub-space) natively: each is assessed on the trials where it exists.
+* PED-ANOVA (Optuna's default, and optuna-dashboard's): how differently a parameter is
+  distributed among the top 10 % of trials than among all of them. Handles conditional
+  parameters (a nested ``choice``'s sub-space) natively: each is assessed on the trials
+  where it exists.
 * fANOVA: the share of the objective's variance a random forest attributes to each parameter.
   Optuna's fANOVA needs every parameter in every trial, so it is computed on the parameters
-  every complete trial has; a conditional parameter gets its fANOVA within its own trials
-  (marked "within branch"), which is not comparable with the others' shares.
+  every trial has; a conditional parameter gets its fANOVA within its own trials (marked
+  "within branch"), which is not comparable with the others' shares.
 
-Each gets a 5–95 % interval from half-samples (random halves of the trials, without
-replacement: the spread of an estimate over half-samples approximates its sampling spread,
-and unlike the usual bootstrap it repeats no trial, which would give PED-ANOVA's kernel
-density estimates false peaks). A study is
-flagged when the two methods disagree on the most important parameter, when the bootstrap
-does not agree with itself on it, and when the sampler concentrated its trials: importance
-from a model-based sampler's trials is biased toward where it sampled (only random or QMC
-sampling gives an unbiased picture of the whole space).
+Each gets a 5–95 % interval from half-samples (``importance_estimate``), where there are
+trials enough for one. A study is flagged when the two methods disagree on the most
+important parameter, when the half-samples do not agree on it, and when the sampler
+concentrated its trials: importance from a model-based sampler's trials is biased toward
+where it sampled (only random or QMC sampling gives an unbiased picture of the whole space).
 """
 
 from __future__ import annotations
@@ -25,229 +24,136 @@ from __future__ import annotations
 import math
 import random
 import statistics
-import warnings
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
-from typing import Any, Literal, cast
+from dataclasses import replace
+from typing import Any
 
 import optuna
 from optuna.distributions import BaseDistribution, FloatDistribution, IntDistribution
 from optuna.trial import FrozenTrial, TrialState
 
-from hpo.errors import HpoError
-from hpo.optuna_compat import with_trial_id
+from hpo.analysis.importance_estimate import (
+    INTERVAL_TRIALS,
+    MIN_DRAWS,
+    can_interval,
+    evaluate,
+    half_sample_estimates,
+)
+from hpo.analysis.importance_result import (
+    DashboardView,
+    Estimate,
+    Flag,
+    FlagKind,
+    ParamImportance,
+    StudyImportance,
+)
+from hpo.analysis.importance_target import MIN_TRIALS, choose_target
 from hpo.study import StudySpec
+
+__all__ = [
+    "MIN_TRIALS",
+    "UNBIASED_SAMPLERS",
+    "Estimate",
+    "Flag",
+    "FlagKind",
+    "ParamImportance",
+    "StudyImportance",
+    "importance_by_tuner",
+    "sampling_spread",
+    "study_importance",
+]
 
 #: Samplers whose trials cover the space regardless of results: their importance is unbiased.
 UNBIASED_SAMPLERS = frozenset({"random", "qmc", "grid"})
-#: The top parameter must be the top one in at least this share of the bootstrap samples.
+#: The top parameter must be the top one in at least this share of the half-samples.
 STABLE_TOP_SHARE = 0.7
 #: Below this spread of a numeric parameter (std of its values mapped onto [0, 1]; uniform
 #: sampling gives 0.29), the sampler's trials are called concentrated.
 CONCENTRATED_SPREAD = 0.12
-#: fANOVA's cost grows much faster than its trials (Optuna walks every leaf of every tree):
-#: on a bigger study it runs on a random subsample of this many, with a shallower forest than
-#: Optuna's default (depth 8, not 64: the same ranking on the studies we measured, 6x faster).
+#: fANOVA runs on a random subsample of this many trials of a bigger study.
 FANOVA_MAX_TRIALS = 500
-FANOVA_TREES = 16
-FANOVA_DEPTH = 8
-MIN_TRIALS = 8
-
-
-FlagKind = Literal["methods_disagree", "unstable", "concentrated", "model_based"]
-
-
-@dataclass(frozen=True)
-class Flag:
-    """A reason to doubt a study's importance ranking: its kind, and the sentence for users."""
-
-    kind: FlagKind
-    text: str
-
-
-@dataclass
-class Estimate:
-    value: float
-    low: float
-    high: float
-
-
-@dataclass
-class ParamImportance:
-    param: str
-    ped_anova: Estimate | None
-    fanova: Estimate | None
-    within_branch: bool = False  # fANOVA computed on the trials that have this parameter only
-
-
-@dataclass
-class StudyImportance:
-    study: str
-    sampler: str
-    trials: int
-    rows: list[ParamImportance]
-    flags: list[Flag] = field(default_factory=list)
-
-    def flagged(self, kind: FlagKind) -> bool:
-        return any(f.kind == kind for f in self.flags)
-
-    def top(self, method: str) -> str | None:
-        ranked = [
-            (getattr(r, method).value, r.param)
-            for r in self.rows
-            if getattr(r, method) is not None and not r.within_branch
-        ]
-        return max(ranked)[1] if ranked else None
-
-    def to_json(self) -> dict[str, Any]:
-        def est(e: Estimate | None) -> dict[str, float] | None:
-            return None if e is None else {"value": e.value, "low": e.low, "high": e.high}
-
-        return {
-            "study": self.study,
-            "sampler": self.sampler,
-            "trials": self.trials,
-            "params": [
-                {
-                    "param": r.param,
-                    "ped_anova": est(r.ped_anova),
-                    "fanova": est(r.fanova),
-                    "within_branch": r.within_branch,
-                }
-                for r in self.rows
-            ],
-            "top": {"ped_anova": self.top("ped_anova"), "fanova": self.top("fanova")},
-            "flags": [f.text for f in self.flags],
-        }
-
-
-# -- estimating --------------------------------------------------------------------------------
-
-
-class _TrialsView:
-    """What Optuna's importance evaluators read of a study, over a list of complete trials.
-
-    Building an in-memory study for every bootstrap resample would cost more than the
-    estimates themselves on a 10,000-trial study. Resampled duplicates get ids of their own:
-    PED-ANOVA tells its top trials apart by id.
-    """
-
-    def __init__(self, trials: Sequence[FrozenTrial], direction: Any) -> None:
-        self._trials = [with_trial_id(trial, n) for n, trial in enumerate(trials)]
-        self.directions = [direction]
-        self.direction = direction
-
-    def _is_multi_objective(self) -> bool:
-        return False
-
-    def get_trials(self, deepcopy: bool = False, states: Any = None) -> list[FrozenTrial]:
-        return self._trials  # complete trials only, which is all the evaluators ask for
-
-    @property
-    def trials(self) -> list[FrozenTrial]:
-        return self._trials
-
-
-def _evaluate(
-    method: str, trials: Sequence[FrozenTrial], direction: Any, params: list[str], seed: int
-) -> dict[str, float]:
-    present = {name for t in trials for name in t.params}
-    assessed = [p for p in params if p in present]  # a resample may miss a rare branch
-    if not assessed:
-        return {}
-    evaluator: optuna.importance.BaseImportanceEvaluator = (
-        optuna.importance.PedAnovaImportanceEvaluator()
-        if method == "ped_anova"
-        else optuna.importance.FanovaImportanceEvaluator(
-            n_trees=FANOVA_TREES, max_depth=FANOVA_DEPTH, seed=seed
-        )
-    )
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # "importances will be equal" on degenerate samples
-        return optuna.importance.get_param_importances(
-            cast("optuna.Study", _TrialsView(trials, direction)),
-            evaluator=evaluator,
-            params=assessed,
-            normalize=True,
-        )
-
-
-def _bootstrap(
-    method: str,
-    trials: Sequence[FrozenTrial],
-    direction: Any,
-    params: list[str],
-    samples: int,
-    seed: int,
-) -> tuple[dict[str, float], list[dict[str, float]]]:
-    """The point estimate on all ``trials`` and one estimate per resample."""
-    rng = random.Random(seed)
-    point = _evaluate(method, trials, direction, params, seed)
-    half = max(len(trials) // 2, MIN_TRIALS)
-    resampled = [
-        _evaluate(method, rng.sample(list(trials), half), direction, params, seed + i)
-        for i in range(samples)
-    ]
-    return point, resampled
-
-
-def _interval(point: float, draws: list[float]) -> Estimate:
-    if not draws:
-        return Estimate(point, point, point)
-    ordered = sorted(draws)
-    low = ordered[int(0.05 * (len(ordered) - 1))]
-    high = ordered[math.ceil(0.95 * (len(ordered) - 1))]
-    return Estimate(point, low, high)
 
 
 def study_importance(
-    spec: StudySpec, trials: Sequence[FrozenTrial], *, bootstrap: int = 20, seed: int = 0
+    spec: StudySpec,
+    trials: Sequence[FrozenTrial],
+    *,
+    bootstrap: int = 20,
+    seed: int = 0,
+    pooled: bool = False,
 ) -> StudyImportance:
-    """Both methods with bootstrap intervals, and the flags, for one study's trials."""
-    complete = [t for t in trials if t.state == TrialState.COMPLETE and t.values]
-    if len(complete) < MIN_TRIALS:
-        raise HpoError(
-            f"study {spec.name!r} has {len(complete)} complete trials; importance needs at "
-            f"least {MIN_TRIALS}"
+    """Both methods with half-sample intervals, the flags and notes, for one study's trials
+    (``pooled``: the trials of several repeats, which the dashboard shows one by one)."""
+    target = choose_target(spec.name, trials, multi_objective=spec.is_multi_objective)
+    explained = target.trials
+    direction = optuna.study.StudyDirection[spec.directions[0].upper()]
+    searched = _varying_params(explained)
+    everywhere = [p for p in searched if all(p in t.params for t in explained)]
+    conditional = [p for p in searched if p not in everywhere]
+
+    ped = half_sample_estimates("ped_anova", explained, direction, searched, bootstrap, seed)
+    fanova_trials = _subsample(explained, FANOVA_MAX_TRIALS, seed)
+    # The forest costs far more than PED-ANOVA: a quarter of the half-samples (at least 3).
+    fanova_samples = max(bootstrap // 4, MIN_DRAWS) if bootstrap else 0
+    fan = half_sample_estimates(
+        "fanova", fanova_trials, direction, everywhere, fanova_samples, seed
+    )
+    rows = [
+        ParamImportance(p, ped.by_param.get(p, Estimate(0.0)), fan.by_param.get(p))
+        for p in searched
+    ]
+    for row in rows:
+        if row.param in conditional:
+            row.fanova = _within_branch(row.param, explained, direction, fanova_samples, seed)
+            row.within_branch = row.fanova is not None
+    rows.sort(key=lambda r: -(r.ped_anova.value if r.ped_anova else 0.0))
+    result = StudyImportance(
+        spec.name,
+        spec.sampler.name,
+        len(explained),
+        rows,
+        metric=spec.metrics[0].name,
+        epoch=target.epoch,
+        complete=target.complete,
+        interval_note=_interval_note(len(explained), bootstrap),
+    )
+    result.dashboard = _dashboard_view(
+        trials, spec, direction, same=not ped.draws and target.epoch is None, pooled=pooled
+    )
+    result.flags = _flags(result, ped.draws, fan.draws, explained)
+    return result
+
+
+def _interval_note(trials: int, bootstrap: int) -> str | None:
+    if can_interval(trials, bootstrap):
+        return None
+    if trials < INTERVAL_TRIALS:
+        return (
+            f"no intervals: {trials} trials are too few (half-samples need {INTERVAL_TRIALS} "
+            "trials to differ); the estimates are on all trials, so read them as rough"
         )
+    return f"no intervals: {bootstrap} half-samples asked (--bootstrap; {MIN_DRAWS} at least)"
+
+
+def _dashboard_view(
+    trials: Sequence[FrozenTrial], spec: StudySpec, direction: Any, *, same: bool, pooled: bool
+) -> DashboardView:
+    """What optuna-dashboard draws for this study: PED-ANOVA once, on complete trials."""
+    complete = [t for t in trials if t.state == TrialState.COMPLETE and t.values]
+    if pooled:  # the dashboard shows each repeat alone: its rankings are not this one
+        return DashboardView(len(complete), None, same_method=False, per_repeat=True)
+    if len(complete) < 2:
+        return DashboardView(len(complete), None, same_method=False)
     if spec.is_multi_objective:
-        # Importance of the first objective; a trial's other values are dropped.
         complete = [
             optuna.trial.create_trial(
                 value=t.values[0], params=t.params, distributions=t.distributions
             )
             for t in complete
         ]
-    direction = optuna.study.StudyDirection[spec.directions[0].upper()]
-    searched = _varying_params(complete)
-    everywhere = [p for p in searched if all(p in t.params for t in complete)]
-    conditional = [p for p in searched if p not in everywhere]
-
-    ped_point, ped_draws = _bootstrap("ped_anova", complete, direction, searched, bootstrap, seed)
-    fanova_trials = _subsample(complete, FANOVA_MAX_TRIALS, seed)
-    # The forest costs far more than PED-ANOVA: a quarter of the resamples (at least 3).
-    fanova_samples = max(bootstrap // 4, 3) if bootstrap else 0
-    fan_point, fan_draws = (
-        _bootstrap("fanova", fanova_trials, direction, everywhere, fanova_samples, seed)
-        if len(everywhere) > 0
-        else ({}, [])
-    )
-    rows = [
-        ParamImportance(
-            p,
-            _interval(ped_point.get(p, 0.0), [d.get(p, 0.0) for d in ped_draws]),
-            _interval(fan_point[p], [d.get(p, 0.0) for d in fan_draws]) if p in fan_point else None,
-        )
-        for p in searched
-    ]
-    for row in rows:
-        if row.param in conditional:
-            row.fanova = _within_branch(row.param, complete, direction, seed)
-            row.within_branch = row.fanova is not None
-    rows.sort(key=lambda r: -(r.ped_anova.value if r.ped_anova else 0.0))
-    result = StudyImportance(spec.name, spec.sampler.name, len(complete), rows)
-    result.flags = _flags(result, ped_draws, fan_draws, complete)
-    return result
+    shares = evaluate("ped_anova", complete, direction, None, 0)
+    top = max(shares, key=shares.__getitem__) if shares else None
+    return DashboardView(len(complete), top, same_method=same)
 
 
 def _varying_params(trials: Sequence[FrozenTrial]) -> list[str]:
@@ -266,7 +172,7 @@ def _subsample(trials: Sequence[FrozenTrial], limit: int, seed: int) -> list[Fro
 
 
 def _within_branch(
-    param: str, trials: Sequence[FrozenTrial], direction: Any, seed: int
+    param: str, trials: Sequence[FrozenTrial], direction: Any, samples: int, seed: int
 ) -> Estimate | None:
     """fANOVA of a conditional parameter among the trials where it exists."""
     subset = [t for t in trials if param in t.params]
@@ -274,8 +180,9 @@ def _within_branch(
     if len(subset) < MIN_TRIALS or param not in common:
         return None
     subset = _subsample(subset, FANOVA_MAX_TRIALS, seed)
-    value = _evaluate("fanova", subset, direction, common, seed).get(param, 0.0)
-    return Estimate(value, value, value)
+    return half_sample_estimates("fanova", subset, direction, common, samples, seed).by_param.get(
+        param
+    )
 
 
 def _flags(
@@ -302,7 +209,7 @@ def _flags(
                 Flag(
                     "unstable",
                     f"{method} ranking unstable: {top} is first in only {share:.0%} of "
-                    "the bootstrap samples",
+                    "the half-samples",
                 )
             )
     spread = sampling_spread(trials)
@@ -368,9 +275,14 @@ def importance_by_tuner(
     for sampler, members in by_sampler.items():
         trials: list[FrozenTrial] = []
         for spec in members:
-            trials.extend(trials_by_study[spec.name])  # study_importance keeps the complete
+            trials.extend(trials_by_study[spec.name])  # study_importance picks what it explains
         label = members[0].name if len(members) == 1 else f"{members[0].group}-{sampler}"
         results.append(
-            study_importance(replace(members[0], name=label), trials, bootstrap=bootstrap)
+            study_importance(
+                replace(members[0], name=label),
+                trials,
+                bootstrap=bootstrap,
+                pooled=len(members) > 1,
+            )
         )
     return results

@@ -1,4 +1,5 @@
-"""Figures of a comparison: best-so-far curves against trial number and against compute time.
+"""Figures of a comparison: best-so-far curves against trial number and against compute time;
+and of importance, one bar chart per tuner.
 
 PNG (matplotlib, for papers and reports) and interactive HTML (plotly, self-contained: the
 file opens offline). One line per study, one colour per tuner.
@@ -7,12 +8,14 @@ file opens offline). One line per study, one colour per tuner.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from pathlib import Path
 
 import plotly.graph_objects as go
 from matplotlib.figure import Figure
 
 from hpo.analysis.compare import Comparison
+from hpo.analysis.importance_result import StudyImportance
 
 X_AXES = (("trial", "trials finished"), ("seconds", "compute (s)"))
 
@@ -100,4 +103,23 @@ def write_html(comparison: Comparison, path: Path) -> Path:
         f"<body>{''.join(parts)}</body></html>",
         encoding="utf-8",
     )
+    return path
+
+
+def importance_png(results: Sequence[StudyImportance], path: Path) -> Path:
+    """PED-ANOVA per tuner as bars, with their intervals where they have one."""
+    figure = Figure(figsize=(5 * len(results), 3.5), layout="constrained")
+    axes = figure.subplots(1, len(results), squeeze=False)
+    for ax, result in zip(axes[0], results, strict=True):
+        estimates = [(r.param, r.ped_anova) for r in result.rows if r.ped_anova is not None]
+        estimates.reverse()  # the most important on top
+        errors = [
+            [e.value - e.low if e.low is not None else 0.0 for _, e in estimates],
+            [e.high - e.value if e.high is not None else 0.0 for _, e in estimates],
+        ]
+        ax.barh([p for p, _ in estimates], [e.value for _, e in estimates], xerr=errors)
+        where = f"epoch {result.epoch}" if result.epoch is not None else "final values"
+        ax.set_title(f"{result.sampler}: PED-ANOVA ({where})")
+        ax.set_xlabel("importance (5–95 % interval where shown)")
+    figure.savefig(path, dpi=110)
     return path

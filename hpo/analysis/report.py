@@ -20,14 +20,13 @@ from typing import Any
 
 import optuna.visualization as vis
 import plotly.graph_objects as go
-from matplotlib.figure import Figure
 from optuna.storages import BaseStorage
 from optuna.trial import FrozenTrial, TrialState
 
 from hpo.analysis.compare import Comparison, compare, runs_from
-from hpo.analysis.importance import StudyImportance, importance_by_tuner
+from hpo.analysis.importance import importance_by_tuner
 from hpo.analysis.load import load_trials, resolve_studies
-from hpo.analysis.plots import curves_figure, write_png
+from hpo.analysis.plots import curves_figure, importance_png, write_png
 from hpo.analysis.tables import render_comparison, render_importance, render_per_tuner
 from hpo.errors import HpoError
 from hpo.optuna_compat import in_memory_copy
@@ -79,7 +78,7 @@ def write_report(
         importances = []
         sections.append(f"<h2>Parameter importance</h2><p>{html.escape(str(exc))}</p>")
     if importances:
-        _importance_png(importances, out_dir / "importance.png")
+        importance_png(importances, out_dir / "importance.png")
         text = "\n\n".join(render_importance(r) for r in importances)
         if len(importances) > 1:
             text += "\n\nmost important parameter per tuner:\n" + render_per_tuner(importances)
@@ -208,19 +207,3 @@ def _epoch_curves(trials: Sequence[Any], metric: str) -> Any:
         yaxis_title=metric,
     )
     return fig
-
-
-def _importance_png(results: Sequence[StudyImportance], path: Path) -> None:
-    figure = Figure(figsize=(5 * len(results), 3.5), layout="constrained")
-    axes = figure.subplots(1, len(results), squeeze=False)
-    for ax, result in zip(axes[0], results, strict=True):
-        rows = [r for r in result.rows if r.ped_anova is not None][::-1]
-        values = [r.ped_anova.value for r in rows if r.ped_anova]
-        errors = [
-            [max(0.0, r.ped_anova.value - r.ped_anova.low) for r in rows if r.ped_anova],
-            [max(0.0, r.ped_anova.high - r.ped_anova.value) for r in rows if r.ped_anova],
-        ]
-        ax.barh([r.param for r in rows], values, xerr=errors, color="C0")
-        ax.set_title(f"{result.sampler}: PED-ANOVA")
-        ax.set_xlabel("importance (5–95 % interval)")
-    figure.savefig(path, dpi=110)

@@ -72,23 +72,32 @@ def render_comparison(comparison: Comparison) -> str:
 
 def render_importance(result: StudyImportance) -> str:
     def fmt(e: Estimate | None) -> str | None:
-        return None if e is None else f"{e.value:.2f} [{e.low:.2f}, {e.high:.2f}]"
+        if e is None:
+            return None
+        if e.low is None or e.high is None:
+            return f"{e.value:.2f}"
+        return f"{e.value:.2f} [{e.low:.2f}, {e.high:.2f}]"
 
     rows = [
         [
             r.param,
             fmt(r.ped_anova),
-            (f"{r.fanova.value:.2f} (within branch)" if r.within_branch and r.fanova else None)
+            (f"{fmt(r.fanova)} (within branch)" if r.fanova else None)
             if r.within_branch
             else fmt(r.fanova),
         ]
         for r in result.rows
     ]
+    how = (
+        "median and 5–95 % interval over half-samples"
+        if any(r.ped_anova and r.ped_anova.has_interval for r in result.rows)
+        else "estimates on all trials, no interval"
+    )
     lines = [
-        f"{result.study} ({result.sampler}, {result.trials} complete trials): importance, "
-        "5–95 % interval over half-samples",
+        f"{result.study} ({result.sampler}): importance for {result.target}; {how}",
         table(["param", "PED-ANOVA", "fANOVA"], rows),
     ]
+    lines.extend(f"note: {note}" for note in result.notes)
     lines.extend(f"note: {flag.text}" for flag in result.flags)
     return "\n".join(lines)
 

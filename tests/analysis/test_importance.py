@@ -7,8 +7,9 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
+from optuna.trial import TrialState
 
-from tests.helpers import assert_one_line_error, hpo_create_study, run_hpo, write_module
+from tests.helpers import assert_one_line_error, hpo_create_study, run_hpo, trials, write_module
 
 # f = 2x + y + 0·z with x, y, z uniform on [0, 1]: x carries 4/5 of the variance, y 1/5, z none.
 LINEAR = """
@@ -125,4 +126,52 @@ def test_no_bootstrap_gives_point_estimates(
     assert result.returncode == 0, result.stderr
     [only] = json.loads(result.stdout)
     for p in only["params"]:
-        assert p["ped_anova"]["low"] == p["ped_anova"]["value"] == p["ped_anova"]["high"]
+        assert p["ped_anova"]["low"] is None and p["ped_anova"]["high"] is None
+    assert "no intervals: 0 half-samples asked" in only["notes"][0]
+
+
+# Like the quick start: a learning curve per trial, ASHA pruning most trials early.
+CURVES = """
+def run(params, report):
+    final = 2.0 * params["x"] + params["y"] + 0.0 * params["z"]
+    for epoch in range(1, 13):
+        report(final * epoch / 12, epoch)
+    return final
+"""
+
+
+def test_a_pruned_study_gets_importance_at_a_named_epoch(tmp_path: Path, sqlite_url: str) -> None:
+    write_module(tmp_path, "curves", CURVES)
+    config = {
+        "config": {
+            "experimentName": "pruned",
+            "maxTrialNum": 20,
+            "model": "curves",
+            "seed": 5,
+            "sampler": "random",
+            "pruner": {"name": "asha", "min_resource": 3},
+        },
+        "search_space": SPACE,
+    }
+    hpo_create_study(tmp_path, config, sqlite_url)
+    ran = run_hpo("worker", "--study", "pruned", storage=sqlite_url, cwd=tmp_path)
+    assert ran.returncode == 0, ran.stderr
+    stored = trials(sqlite_url, "pruned")
+    complete = sum(t.state == TrialState.COMPLETE for t in stored)
+    assert complete < 8 <= sum(t.state == TrialState.PRUNED for t in stored)  # as the quick start
+
+    result = run_hpo("importance", "pruned", "--json", storage=sqlite_url, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    [only] = json.loads(result.stdout)
+    epoch = only["epoch"]
+    reached = [t for t in stored if epoch in t.intermediate_values]
+    assert only["trials"] == len(reached) >= 8 and only["complete"] == complete
+    # The deepest such epoch: fewer than 8 trials went further.
+    assert sum(epoch + 1 in t.intermediate_values for t in stored) < 8
+    assert f"at epoch {epoch}" in only["target"]
+    assert {p["param"] for p in only["params"]} == {"x", "y", "z"}
+    text = run_hpo("importance", "pruned", storage=sqlite_url, cwd=tmp_path)
+    assert text.returncode == 0, text.stderr
+    metric = only["metric"]
+    assert f"importance for {metric} at epoch {epoch}, the deepest epoch that" in text.stdout
+    assert "optuna-dashboard's chart uses another method" in text.stdout
