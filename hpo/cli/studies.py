@@ -29,34 +29,43 @@ from hpo.text import clip
 
 if TYPE_CHECKING:
     from hpo.storage import HpoRDBStorage
-    from hpo.study import Created, Overrides
+    from hpo.study import Created, Overrides, SearchConfig, StudySpec
+
+
+CommandOption = Annotated[
+    str | None,
+    typer.Option(
+        "--command",
+        help="A command each trial runs (as NNI's trialCommand: params through the nni shim, "
+        "HPO_PARAMS or HPO_PARAMS_FILE); overrides the file's objective.",
+        show_default=False,
+    ),
+]
 
 
 @command("validate")
 def validate(
-    file: Annotated[Path, typer.Argument(help="Search-space file to check.")],
+    file: Annotated[Path, typer.Argument(help="Search-space or experiment file to check.")],
     sampler: SamplerOption = None,
+    objective: ObjectiveOption = None,
+    command_: CommandOption = None,
 ) -> None:
-    """Check a search-space file and print its parameters as Optuna will sample them."""
+    """Check a search-space file or NNI experiment config as create-study would, and print
+    its parameters as Optuna will sample them and what each trial will run."""
     from hpo.space import ChoiceParam, describe_distribution
-    from hpo.study import DEFAULT_SAMPLER, load_file
+    from hpo.study import Overrides, load_file
+    from hpo.study.describe import check_config, run_summary
     from hpo.text import table
-    from hpo.tuners import Component, check_compatibility, encode_space_for, resolve_sampler_name
 
     config = load_file(file)
-    if sampler:
-        name = resolve_sampler_name(sampler)
-    else:
-        name = config.sampler.name if config.sampler else DEFAULT_SAMPLER
-    options = config.sampler.options if config.sampler and config.sampler.name == name else {}
-    notices = [
-        *config.all_notices,
-        *check_compatibility(
-            Component(name, options), config.space, len(config.metrics or ()) or 1
-        ),
-    ]
+    if sampler is not None and "," in sampler:
+        from hpo.errors import InvalidInputError
+
+        raise InvalidInputError("validate --sampler takes one sampler")
+    plan = check_config(config, Overrides(sampler=sampler, objective=objective, command=command_))
+    spec = plan.specs[0]
     rows = []
-    for param, conditions in encode_space_for(name, config.space).walk():
+    for param, conditions in spec.space.walk():
         key = param.optuna_key if isinstance(param, ChoiceParam) else param.key
         nni = f"{param.nni_type} {json.dumps(param.nni_value)}"
         rows.append(
@@ -67,11 +76,16 @@ def validate(
                 " and ".join(conditions) or "",
             ]
         )
-    print_notices(notices)
+    print_notices(plan.notices)
     typer.echo(table(["parameter", "NNI type", "Optuna distribution", "active when"], rows))
-    is_config = config.sampler or config.params or config.experiment_name
-    kind = "Dr.Opt config" if is_config else "search space"
-    typer.echo(f"\n{file}: valid {kind}, {len(rows)} parameters, sampler {name}")
+    summary = run_summary(config, spec)
+    width = max(len(what) for what, _ in summary)
+    typer.echo("")
+    for what, how in summary:
+        typer.echo(f"{what:<{width}}  {clip(how, 120)}")
+    typer.echo(
+        f"\n{file}: valid {config.format}, {len(rows)} parameters, sampler {spec.sampler.name}"
+    )
 
 
 @command("create-study")
@@ -83,6 +97,7 @@ def create_study(
     storage: StorageOption = None,
     seed: SeedOption = None,
     objective: ObjectiveOption = None,
+    command_: CommandOption = None,
     max_trials: MaxTrialsOption = None,
     max_duration: MaxDurationOption = None,
     param: ParamOption = None,
@@ -98,7 +113,7 @@ def create_study(
     Several samplers (--sampler tpe,random,cmaes) and/or --repeats make a comparison group:
     one study per sampler and repeat, for hpo worker --group and hpo compare.
     """
-    from hpo.study import parse_overrides
+    from hpo.study import load_file, parse_overrides
 
     overrides = parse_overrides(
         name=name,
@@ -106,25 +121,31 @@ def create_study(
         pruner=pruner,
         seed=seed,
         objective=objective,
+        command=command_,
         max_trials=max_trials,
         max_duration=max_duration,
         param=param or [],
         direction=direction,
         checkpoint_dir=checkpoint_dir,
     )
-    created, _ = _create(space, storage, overrides, repeats, exist_ok=exist_ok)
+    created, _ = _create(load_file(space), storage, overrides, repeats, exist_ok=exist_ok)
     for member in created:
         typer.echo(member.spec.name)
 
 
 def _create(
-    space: Path, storage_url: str | None, overrides: Overrides, repeats: int, *, exist_ok: bool
+    config: SearchConfig,
+    storage_url: str | None,
+    overrides: Overrides,
+    repeats: int,
+    *,
+    exist_ok: bool,
 ) -> tuple[list[Created], HpoRDBStorage]:
     """Create a study, or a comparison group when several samplers or repeats are asked for."""
     from hpo.storage import mask_url, resolve_url
-    from hpo.study import budget_text, create_study, load_file, plan_studies
+    from hpo.study import budget_text, create_study, plan_studies
 
-    plan = plan_studies(load_file(space), overrides, repeats)
+    plan = plan_studies(config, overrides, repeats)
     print_notices(plan.notices)
     store = open_storage(storage_url)  # only now: an invalid file never touches the storage
     created = [create_study(store, spec, exist_ok=exist_ok) for spec in plan.specs]
@@ -139,7 +160,7 @@ def _create(
             mask_url(resolve_url(storage_url)),
             s.sampler.describe(),
             s.pruner.describe(),
-            s.objective.target,
+            s.objective.describe(),
             directions,
             budget_text(s),
             ", baseline trial enqueued" if s.baseline and not member.reused else "",
@@ -163,6 +184,7 @@ def run(
     storage: StorageOption = None,
     seed: SeedOption = None,
     objective: ObjectiveOption = None,
+    command_: CommandOption = None,
     max_trials: MaxTrialsOption = None,
     max_duration: MaxDurationOption = None,
     param: ParamOption = None,
@@ -175,11 +197,20 @@ def run(
             "--n-trials", min=0, help="Stop after N trials in this process.", show_default=False
         ),
     ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers",
+            min=1,
+            help="Local worker processes [default: the config's trialConcurrency, else 1].",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
-    """Create a study (or resume the same one) and run its trials in this process."""
+    """Create a study (or resume the same one) and run its trials on this machine."""
     # The options are create-study's, and so is the call that turns them into Overrides:
     # Typer reads a command's options from its own signature, so each spells them out.
-    from hpo.study import parse_overrides
+    from hpo.study import load_file, parse_overrides
     from hpo.study.summary import summary_of
     from hpo.worker import DEFAULT_STOP_TIMEOUT, GroupWorker, Worker
 
@@ -189,26 +220,52 @@ def run(
         pruner=pruner,
         seed=seed,
         objective=objective,
+        command=command_,
         max_trials=max_trials,
         max_duration=max_duration,
         param=param or [],
         direction=direction,
         checkpoint_dir=checkpoint_dir,
     )
-    created, store = _create(space, storage, overrides, repeats, exist_ok=True)
+    config = load_file(space)
+    created, store = _create(config, storage, overrides, repeats, exist_ok=True)
     group = created[0].spec.group
     if group is not None:
         GroupWorker(store, group, n_trials=n_trials, stop_timeout=DEFAULT_STOP_TIMEOUT).run()
         typer.echo(f"compare the samplers: hpo compare {group}")
         return
     spec = created[0].spec
-    Worker(store, spec.name, n_trials=n_trials).run()
+    count = workers or config.concurrency or 1
+    if count > 1:
+        _run_local_workers(spec, config, count, storage, n_trials)
+    else:
+        Worker(store, spec.name, n_trials=n_trials).run()
     summary = summary_of(store, spec.name)
     if summary.best_value is not None:
         typer.echo(
             f"best {spec.metrics[0].name} {summary.best_value:.6g} (trial {summary.best_number}); "
             f"params: hpo best {spec.name}"
         )
+
+
+def _run_local_workers(
+    spec: StudySpec, config: SearchConfig, count: int, storage: str | None, n_trials: int | None
+) -> None:
+    """``count`` worker processes on this machine (NNI's trialConcurrency), each with its own
+    GPUs when trials ask for some."""
+    from hpo.objectives.command import detect_gpus
+    from hpo.storage import resolve_url
+    from hpo.worker import DEFAULT_STOP_TIMEOUT, Supervisor, local_devices
+
+    per_trial = spec.objective.gpus or 0
+    gpus = list(config.gpu_indices or ()) or (detect_gpus() if per_trial else [])
+    args = ["worker", "--study", spec.name, "--stop-timeout", str(DEFAULT_STOP_TIMEOUT)]
+    if n_trials is not None:
+        args += ["--n-trials", str(n_trials)]
+    log.info("starting %d local workers for study %r", count, spec.name)
+    code = Supervisor(args, local_devices(count, per_trial, gpus), 1, resolve_url(storage)).run()
+    if code:
+        raise typer.Exit(code)
 
 
 @command("set-budget")

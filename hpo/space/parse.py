@@ -114,14 +114,15 @@ def _parse_choice(
         else:
             # Lists (e.g. multistep milestones) are valid options; Optuna stores their JSON.
             options.append(Option(label=json.dumps(raw), value=raw))
-    for i, a in enumerate(options):
-        for b in options[:i]:
-            if a.label == b.label:
-                raise SpaceError(
-                    value_path,
-                    f"choice has duplicate options {show(b.value)} and {show(a.value)} "
-                    "(each option must be distinct)",
-                )
+    seen: dict[Any, Option] = {}  # by label: 1, 1.0 and true are one option, as before
+    for option in options:
+        earlier = seen.setdefault(option.label, option)
+        if earlier is not option:
+            raise SpaceError(
+                value_path,
+                f"choice has duplicate options {show(earlier.value)} and {show(option.value)} "
+                "(each option must be distinct)",
+            )
     return ChoiceParam(name=name, key=key, path=path, options=tuple(options))
 
 
@@ -179,15 +180,43 @@ def _parse_loguniform(
     return NumericParam(name, key, path, "loguniform", (low, high), low, high, log=True)
 
 
-def _parse_quniform(
-    name: str, key: str, path: str, v: list[float], notices: list[Notice]
-) -> NumericParam:
+def _parse_quniform(name: str, key: str, path: str, v: list[float], notices: list[Notice]) -> Param:
     low, high, q = _quantised_bounds(v, path, "quniform", notices)
+    values = _nni_quniform_values(low, high, q)
+    if values is not None:
+        # Bounds that are not multiples of q: NNI clips the rounded value to them, so they
+        # are values too, and the grid between is not evenly spaced: a choice of them all.
+        shown = ", ".join(show(x) for x in values[:10]) + (", …" if len(values) > 10 else "")
+        notices.append(
+            Notice(
+                f"{path}._value",
+                f"quniform {show([low, high, q])} takes NNI's values clip(round(x/q)·q, low, "
+                f"high) = {shown}: searched as a choice of them",
+            )
+        )
+        options = tuple(Option(label=x, value=x) for x in values)
+        return ChoiceParam(name=name, key=key, path=path, options=options)
     lo, hi = _grid_within(low, high, q, path, "quniform")
     integer = all(float(x).is_integer() for x in (lo, hi, q))
     return NumericParam(
         name, key, path, "quniform", (low, high, q), lo, hi, step=q, integer=integer
     )
+
+
+def _nni_quniform_values(low: float, high: float, q: float) -> list[float | int] | None:
+    """NNI's quniform values, clip(round(x / q) · q, low, high) for x in [low, high] (round
+    half to even, as NumPy's), when a bound is not a multiple of q and they are few; None when
+    they are the multiples of q from low to high (or too many to list: then those)."""
+    dq, dlow, dhigh = Decimal(repr(q)), Decimal(repr(low)), Decimal(repr(high))
+    if dlow % dq == 0 and dhigh % dq == 0:
+        return None
+    first = int((dlow / dq).to_integral_value(rounding="ROUND_HALF_EVEN"))
+    last = int((dhigh / dq).to_integral_value(rounding="ROUND_HALF_EVEN"))
+    if last - first > MAX_IRREGULAR_QUNIFORM:
+        return None
+    values = sorted({min(max(k * dq, dlow), dhigh) for k in range(first, last + 1)})
+    integer = all(float(x).is_integer() for x in (low, high, q))
+    return [int(x) if integer else float(x) for x in values]
 
 
 def _parse_qloguniform(
@@ -341,6 +370,11 @@ def _exp_range(mu: float, sigma: float, path: str, nni_type: str) -> tuple[float
             f"exp({show(hi_exp)}), beyond floating point; mu and sigma are in log space",
         )
     return math.exp(lo_exp), math.exp(hi_exp)
+
+
+#: A quniform whose bounds are not multiples of q is listed as a choice up to this many values;
+#: beyond, its grid is the multiples of q inside the bounds.
+MAX_IRREGULAR_QUNIFORM = 1000
 
 
 def _grid_within(

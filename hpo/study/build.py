@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from hpo.errors import InvalidInputError
-from hpo.objectives import Metric, ObjectiveSpec, resolve_target
+from hpo.objectives import Metric, ObjectiveSpec, command_objective, resolve_target
 from hpo.objectives import kind_of as objective_kind
 from hpo.space import Notice
 from hpo.study.budget import grid_budget
@@ -158,8 +158,35 @@ def _pruner(config: SearchConfig, o: Overrides, *, n_objectives: int) -> Compone
 def _objective(
     config: SearchConfig, o: Overrides, cwd: str, notices: list[Notice]
 ) -> ObjectiveSpec:
+    if o.objective is not None and o.command is not None:
+        raise InvalidInputError("give --objective or --command, not both")
+    if o.command is not None:
+        if not o.command.strip():
+            raise InvalidInputError("--command: expected the command each trial runs")
+        return command_objective(
+            o.command.strip(),
+            config.code_dir or cwd,
+            gpus=config.trial_gpus,
+            max_seconds=config.max_trial_duration_s,
+        )
     if o.objective is not None:
         spec, found = resolve_target(o.objective, cwd, "--objective")
+        if config.command is not None:
+            notices.append(
+                Notice("", f"--objective replaces the config's command {config.command!r}")
+            )
+        if config.trial_gpus is not None or config.max_trial_duration_s is not None:
+            raise InvalidInputError(
+                "--objective: the config's trialGpuNumber / maxTrialDuration apply to its "
+                "command only; use --command to replace the command"
+            )
+    elif config.command is not None:
+        return command_objective(
+            config.command,
+            config.code_dir or config.base_dir or cwd,
+            gpus=config.trial_gpus,
+            max_seconds=config.max_trial_duration_s,
+        )
     elif config.objective is not None:
         spec, found = resolve_target(config.objective, config.base_dir or cwd, "config.objective")
     elif config.model is not None:

@@ -1,23 +1,27 @@
-"""Search-space files: a bare NNI space or a whole Dr.Opt config, read unchanged.
+"""Search-space files, read unchanged: a bare NNI space, a Dr.Opt config, or an NNI
+experiment config (v1 or v2), in JSON or YAML.
 
-A Dr.Opt config is ``{"config": {...}, "params": {...}, "search_space": {...}}``; anything
-else is read as a bare NNI space. ``config`` keys hpo understands:
+A Dr.Opt config is ``{"config": {...}, "params": {...}, "search_space": {...}}``; an NNI
+experiment config names its space with ``searchSpaceFile`` (v2, relative to the config),
+``searchSpacePath`` (v1) or ``searchSpace`` (inline) and its trials with ``trialCommand`` (v2)
+or ``trial.command`` (v1); anything else is read as a bare NNI space. Keys hpo understands:
 
-- Dr.Opt / NNI: ``experimentName``, ``maxTrialNum``, ``maxExecDuration`` (``"12h"``),
-  ``model`` (the trial module: ``"train"`` → ``train.py`` beside the config, with
-  ``run(params)``), ``tuner`` (``builtinTunerName`` and ``classArgs`` with ``optimize_mode``,
-  ``population_size``, ``seed``), ``assessor`` (``builtinAssessorName``: ``Medianstop``);
-- hpo: ``objective`` (``"training"`` or ``"module:function"``), ``sampler`` and ``pruner``
-  (a name or ``{"name": ..., options}``), ``metrics`` (``{"val_acc": "maximize",
-  "num_params": "minimize"}`` for several objectives), ``seed``, and the liveness settings
-  ``heartbeat_interval`` and ``grace_period`` (seconds), ``max_retry`` and ``checkpoint_dir``.
-
-Other keys found in real Dr.Opt files (``parentProject``, ``updatePeriod``, ...) are ignored.
+- Dr.Opt / NNI: ``experimentName``, ``maxTrialNum`` / ``maxTrialNumber``, ``maxExecDuration``
+  / ``maxExperimentDuration`` (``"12h"``), ``model`` (Dr.Opt's trial module: ``"train"`` →
+  ``train.py`` beside the config, with ``run(params)``), ``tuner`` / ``advisor`` and
+  ``assessor`` (a built-in name and ``classArgs``);
+- NNI, what runs where (``nni_keys``): ``trialCommand``, ``trialCodeDirectory``,
+  ``trialConcurrency``, ``trialGpuNumber``, ``maxTrialDuration``, ``trainingService`` and
+  their v1 forms; each is honoured, refused, or (changing nothing) listed as ignored;
+- hpo: ``objective`` (``"training"``, ``"module:function"`` or ``{"command": ...}``),
+  ``sampler`` and ``pruner`` (a name or ``{"name": ..., options}``), ``metrics``
+  (``{"val_acc": "maximize", "num_params": "minimize"}`` for several objectives), ``seed``,
+  and the liveness settings ``heartbeat_interval`` and ``grace_period`` (seconds),
+  ``max_retry`` and ``checkpoint_dir``.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,14 +30,18 @@ from typing import Any
 from hpo.errors import SpaceError
 from hpo.objectives import Direction, Metric
 from hpo.space import Notice, Space, parse_space
-from hpo.study.config_keys import (
-    CONFIG_KEYS,
-    IGNORED_CONFIG_KEYS,
-    merge_components,
-    merge_direction,
-)
+from hpo.study.config_keys import CONFIG_KEYS, merge_components, merge_direction
+from hpo.study.nni_keys import NNI_KEYS
+from hpo.study.read_file import read_data
 from hpo.text import kind
 from hpo.tuners import Component
+
+#: Every key of a Dr.Opt ``config`` or an NNI experiment config → its handler.
+ALL_KEYS = {**CONFIG_KEYS, **NNI_KEYS}
+#: The keys that name an NNI experiment config's search space.
+SPACE_KEYS = ("searchSpaceFile", "searchSpacePath", "searchSpace")
+#: Keys that make a file an NNI experiment config (a bare space holds parameters only).
+EXPERIMENT_MARKERS = frozenset({*SPACE_KEYS, "trialCommand", "trial"})
 
 
 @dataclass(frozen=True)
@@ -57,6 +65,16 @@ class SearchConfig:
     seed: int | None = None
     liveness: Mapping[str, Any] = field(default_factory=dict)  # Liveness fields given
     notices: tuple[Notice, ...] = ()
+    format: str = "search space"  # or "Dr.Opt config", "NNI experiment config"
+    command: str | None = None  # NNI's trialCommand: each trial runs it
+    code_dir: str | None = None  # where the command runs (absolute)
+    trial_gpus: int | None = None  # GPUs per trial (trialGpuNumber)
+    max_trial_duration_s: float | None = None  # maxTrialDuration
+    concurrency: int | None = None  # trialConcurrency: local workers of ``hpo run``
+    gpu_indices: tuple[str, ...] | None = None  # the local training service's gpuIndices
+    trials_per_gpu: int | None = None  # maxTrialNumberPerGpu
+    ignored: tuple[str, ...] = ()  # keys read that change nothing here
+    nni_names: Mapping[str, str] = field(default_factory=dict)  # "tuner" → "TPE", "assessor"
 
     @property
     def all_notices(self) -> tuple[Notice, ...]:
@@ -65,50 +83,14 @@ class SearchConfig:
 
 def load_file(path: str | Path) -> SearchConfig:
     """Read and parse a search-space file; SpaceError names the file and the JSON path."""
-    file = Path(path)
     source = str(path)
+    data = read_data(path)
     try:
-        text = file.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise SpaceError("", "no such file", source) from None
-    except IsADirectoryError:
-        raise SpaceError("", "is a directory, not a JSON file", source) from None
-    except UnicodeDecodeError as exc:
-        raise SpaceError("", f"not UTF-8 text ({exc.reason} at byte {exc.start})", source) from None
-    except OSError as exc:
-        raise SpaceError("", f"cannot read: {exc.strerror}", source) from None
-    try:
-        data = loads_strict(text)
+        return parse_config(data, source=source, base_dir=str(Path(path).resolve().parent))
     except SpaceError as exc:
-        raise exc.with_source(source) from None
-    try:
-        return parse_config(data, source=source, base_dir=str(file.resolve().parent))
-    except SpaceError as exc:
-        raise exc.with_source(source) from None
-
-
-def loads_strict(text: str) -> Any:
-    """JSON without the leniencies of Python's json: no NaN/Infinity, no duplicate keys."""
-
-    def no_constants(name: str) -> Any:
-        raise SpaceError("", f"not valid JSON: {name} is not a JSON number")
-
-    def no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for key, value in pairs:
-            if key in out:
-                raise SpaceError("", f"not valid JSON: duplicate key {key!r} in one object")
-            out[key] = value
-        return out
-
-    if not text.strip():
-        raise SpaceError("", "the file is empty (expected a JSON object)")
-    try:
-        return json.loads(text, object_pairs_hook=no_duplicates, parse_constant=no_constants)
-    except json.JSONDecodeError as exc:
-        raise SpaceError(
-            "", f"not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
-        ) from None
+        raise exc.with_source(exc.source or source) from None
+    except RecursionError:
+        raise SpaceError("", "nested too deeply to read", source) from None
 
 
 def is_dropt_config(data: Any) -> bool:
@@ -124,12 +106,22 @@ def is_dropt_config(data: Any) -> bool:
     )
 
 
+def is_nni_experiment(data: Any) -> bool:
+    """An NNI experiment config rather than a bare space (whose values are all parameters)."""
+    if not isinstance(data, dict) or not EXPERIMENT_MARKERS & set(data):
+        return False
+    return not all(isinstance(v, dict) and "_type" in v for v in data.values())
+
+
 def parse_config(
     data: Any, *, source: str | None = None, base_dir: str | None = None
 ) -> SearchConfig:
-    """Parse the JSON of a search-space file (a bare NNI space or a Dr.Opt config)."""
+    """Parse the data of a search-space file (a bare NNI space, a Dr.Opt config or an NNI
+    experiment config)."""
     if not isinstance(data, dict):
         raise SpaceError("$", f"expected a JSON object, got {type(data).__name__}")
+    if is_nni_experiment(data):
+        return _nni_experiment(data, source, base_dir or ".")
     if not is_dropt_config(data):
         if "search_space" in data:
             extra = sorted(set(data) - {"config", "params", "search_space"})
@@ -139,7 +131,6 @@ def parse_config(
             )
         return SearchConfig(space=parse_space(data), source=source, base_dir=base_dir)
 
-    notices: list[Notice] = []
     space = parse_space(data["search_space"], "search_space")
     params = data.get("params", {})
     if not isinstance(params, dict):
@@ -147,23 +138,99 @@ def parse_config(
     config = data.get("config", {})
     if not isinstance(config, dict):
         raise SpaceError("config", f"expected an object, got {kind(config)}")
-
-    fields: dict[str, Any] = {}
-    for key, value in config.items():
-        at = f"config.{key}"
-        handler = CONFIG_KEYS.get(key)
-        if handler is not None:
-            handler(value, at, fields, notices)
-        elif key not in IGNORED_CONFIG_KEYS:
-            notices.append(Notice(at, "unknown config key ignored"))
-    merge_direction(fields, notices)
-    merge_components(fields)
-    return SearchConfig(
+    notices: list[Notice] = []
+    for key in SPACE_KEYS:
+        if key in config:
+            notices.append(
+                Notice(f"config.{key}", "ignored: the space is this file's search_space")
+            )
+    fields = _read_keys(
+        {k: v for k, v in config.items() if k not in SPACE_KEYS}, "config.", notices
+    )
+    return _config(
+        fields,
+        notices,
         space=space,
         space_path="search_space",
         source=source,
         base_dir=base_dir,
         params=params,
-        notices=tuple(notices),
-        **fields,
+        format="Dr.Opt config",
     )
+
+
+def _nni_experiment(data: dict[str, Any], source: str | None, base_dir: str) -> SearchConfig:
+    given = [k for k in SPACE_KEYS if k in data]
+    if len(given) != 1:
+        raise SpaceError(
+            given[1] if given else "",
+            "give the search space once: searchSpaceFile, searchSpacePath or searchSpace"
+            if given
+            else "no search space: give searchSpaceFile (or v1's searchSpacePath) or searchSpace",
+        )
+    key = given[0]
+    if key == "searchSpace":
+        space, space_path = parse_space(data[key], key), key
+    else:
+        if not isinstance(data[key], str) or not data[key].strip():
+            raise SpaceError(key, "expected the path of a search-space file")
+        space_file = Path(base_dir) / Path(data[key]).expanduser()
+        try:
+            space = parse_space(read_data(space_file))
+        except SpaceError as exc:
+            raise exc.with_source(exc.source or str(space_file)) from None
+        space_path = ""
+    notices: list[Notice] = []
+    fields = _read_keys({k: v for k, v in data.items() if k not in SPACE_KEYS}, "", notices)
+    return _config(
+        fields,
+        notices,
+        space=space,
+        space_path=space_path,
+        source=source,
+        base_dir=base_dir,
+        format="NNI experiment config",
+    )
+
+
+def _read_keys(config: Mapping[str, Any], prefix: str, notices: list[Notice]) -> dict[str, Any]:
+    fields: dict[str, Any] = {}
+    for key, value in config.items():
+        at = f"{prefix}{key}"
+        handler = ALL_KEYS.get(key)
+        if handler is None:
+            notices.append(Notice(at, "unknown config key ignored"))
+        elif value is not None:  # NNI: a key set to null is a key not set
+            handler(value, at, fields, notices)
+    merge_direction(fields, notices)
+    merge_components(fields)
+    return fields
+
+
+def _config(
+    fields: dict[str, Any], notices: list[Notice], *, base_dir: str | None, **given: Any
+) -> SearchConfig:
+    if "command" in fields and ("objective" in fields or "model" in fields):
+        raise SpaceError(
+            "objective" if "objective" in fields else "model",
+            "the config names both a command and a Python objective for its trials; keep one",
+        )
+    code_dir = fields.pop("code_dir", None)
+    if code_dir is not None or "command" in fields:
+        text, at = code_dir or (".", "")
+        directory = (Path(base_dir or ".") / Path(text).expanduser()).resolve()
+        if not directory.is_dir():
+            raise SpaceError(at, f"the trials' code directory {directory} does not exist")
+        fields["code_dir"] = str(directory)
+    if "command" not in fields:
+        for key, what in (
+            ("trial_gpus", "trialGpuNumber (GPUs per trial)"),
+            ("max_trial_duration_s", "maxTrialDuration"),
+        ):
+            if key in fields:
+                raise SpaceError(
+                    "",
+                    f"{what} applies to command trials (trialCommand) only; this config has none",
+                )
+    fields["ignored"] = tuple(fields.get("ignored", ()))
+    return SearchConfig(notices=tuple(notices), base_dir=base_dir, **given, **fields)

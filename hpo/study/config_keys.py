@@ -1,5 +1,6 @@
-"""The keys of a Dr.Opt / NNI ``config``: one handler each, filling the fields of a
-:class:`~hpo.study.config_file.SearchConfig` or refusing the value at its JSON path.
+"""The keys of a Dr.Opt ``config`` (and those an NNI experiment config shares with it): one
+handler each, filling the fields of a :class:`~hpo.study.config_file.SearchConfig` or refusing
+the value at its JSON path. NNI's keys for what runs where are in ``nni_keys``.
 """
 
 from __future__ import annotations
@@ -8,7 +9,7 @@ import math
 import re
 from typing import Any
 
-from hpo.errors import SpaceError, UnknownNameError
+from hpo.errors import InvalidInputError, SpaceError, UnknownNameError
 from hpo.objectives import DIRECTIONS, Direction, Metric
 from hpo.space import Notice
 from hpo.text import kind, show
@@ -18,25 +19,6 @@ from hpo.tuners import (
     nni_tuner,
     resolve_pruner_name,
     resolve_sampler_name,
-)
-
-#: Dr.Opt / NNI config keys that carry no meaning for hpo; read without a notice.
-IGNORED_CONFIG_KEYS = frozenset(
-    {
-        "parentProject",
-        "updatePeriod",
-        "authorName",
-        "trialConcurrency",
-        "trainingServicePlatform",
-        "searchSpacePath",
-        "useAnnotation",
-        "logLevel",
-        "debug",
-        "description",
-        "trial",
-        "localConfig",
-        "nniManagerIp",
-    }
 )
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
@@ -78,25 +60,39 @@ def parse_duration(value: Any, at: str = "") -> float:
 
 
 def _tuner(value: Any, at: str, fields: dict[str, Any], notices: list[Notice]) -> None:
+    """NNI's ``tuner`` (or ``advisor``): ``name`` (v2) or ``builtinTunerName`` (v1)."""
     if not isinstance(value, dict):
-        raise SpaceError(at, f"expected an object with builtinTunerName, got {kind(value)}")
-    name = value.get("builtinTunerName", value.get("name"))
-    if name is None:
-        raise SpaceError(at, 'missing builtinTunerName (e.g. "TPE", "Random", "Evolution")')
-    name_at = f"{at}.builtinTunerName" if "builtinTunerName" in value else f"{at}.name"
+        raise SpaceError(at, f"expected an object with a tuner name, got {kind(value)}")
+    _refuse_custom(value, at, "tuner")
+    name_key = next(
+        (k for k in ("name", "builtinTunerName", "builtinAdvisorName") if k in value), None
+    )
+    if name_key is None:
+        raise SpaceError(at, 'missing the tuner name (e.g. name: "TPE", "Random", "Evolution")')
+    name, name_at = value[name_key], f"{at}.{name_key}"
     if not isinstance(name, str):
         raise SpaceError(name_at, f"expected a tuner name, got {show(name)}")
+    fields.setdefault("nni_names", {})["tuner"] = name.strip()
     try:
         sampler = resolve_sampler_name(name)
-    except UnknownNameError as exc:
+    except (UnknownNameError, InvalidInputError) as exc:
         raise SpaceError(name_at, str(exc)) from None
     tuner = nni_tuner(name)
     if tuner is not None and tuner.note:
         notices.append(Notice(name_at, tuner.note))
     if tuner is not None and tuner.pruner is not None:
         fields["tuner_pruner"] = Component(tuner.pruner)
+    for key in value:
+        if key == "gpuIndices":
+            fields.setdefault("ignored", []).append(f"{at}.{key}")  # samplers need no GPU
+        elif key == "includeIntermediateResults":
+            notices.append(
+                Notice(f"{at}.{key}", "no effect: samplers learn from final values only")
+            )
+        elif key not in (name_key, "classArgs"):
+            notices.append(Notice(f"{at}.{key}", "unknown tuner key ignored"))
     options: dict[str, Any] = {}
-    class_args = value.get("classArgs", {})
+    class_args = value.get("classArgs") or {}
     if not isinstance(class_args, dict):
         raise SpaceError(f"{at}.classArgs", f"expected an object, got {kind(class_args)}")
     for arg, arg_value in class_args.items():
@@ -117,18 +113,35 @@ def _tuner(value: Any, at: str, fields: dict[str, Any], notices: list[Notice]) -
     fields["tuner_sampler"] = Component(sampler, options)
 
 
+def _refuse_custom(value: dict[str, Any], at: str, what: str) -> None:
+    if "className" in value:
+        raise SpaceError(
+            f"{at}.className",
+            f"custom NNI {what}s (className) are not supported: name a built-in one; hpo's "
+            "samplers and pruners are Optuna's",
+        )
+
+
 def _assessor(value: Any, at: str, fields: dict[str, Any], notices: list[Notice]) -> None:
     if not isinstance(value, dict):
         raise SpaceError(at, f"expected an object with builtinAssessorName, got {kind(value)}")
+    _refuse_custom(value, at, "assessor")
     name = value.get("builtinAssessorName", value.get("name"))
     if not isinstance(name, str):
-        raise SpaceError(at, 'missing builtinAssessorName (e.g. "Medianstop")')
+        raise SpaceError(at, 'missing the assessor name (e.g. name: "Medianstop")')
     try:
         pruner = resolve_pruner_name(name)
     except UnknownNameError as exc:
         raise SpaceError(f"{at}.builtinAssessorName", str(exc)) from None
+    fields.setdefault("nni_names", {})["assessor"] = name.strip()
     if name.strip().lower() == "curvefitting":
-        notices.append(Notice(at, "the Curvefitting assessor runs as the median pruner"))
+        notices.append(
+            Notice(
+                at,
+                "the Curvefitting assessor runs as the median pruner (no curve is fitted: a "
+                "trial below the median of earlier trials at the same step is stopped)",
+            )
+        )
     options: dict[str, Any] = {}
     for arg, arg_value in (value.get("classArgs") or {}).items():
         if arg in NNI_ASSESSOR_ARGS:
@@ -136,7 +149,9 @@ def _assessor(value: Any, at: str, fields: dict[str, Any], notices: list[Notice]
         elif arg == "optimize_mode":
             fields.setdefault("direction", _direction(arg_value, f"{at}.classArgs.{arg}"))
         else:
-            notices.append(Notice(f"{at}.classArgs.{arg}", "unknown assessor argument ignored"))
+            notices.append(
+                Notice(f"{at}.classArgs.{arg}", f"no counterpart in the {pruner} pruner: ignored")
+            )
     fields["assessor_pruner"] = Component(pruner, options)
 
 
@@ -162,11 +177,26 @@ def _component(field_name: str, resolve: Any) -> Any:
 
 
 def _objective(value: Any, at: str, fields: dict[str, Any], notices: list[Notice]) -> None:
+    """``"training"``, ``"module:function"``, or ``{"command": ..., "code_dir": ...}``."""
+    if isinstance(value, dict) and "command" in value:
+        for key, item in value.items():
+            if key == "command":
+                if not isinstance(item, str) or not item.strip():
+                    raise SpaceError(f"{at}.command", f"expected a command, got {show(item)}")
+                fields["command"] = item.strip()
+            elif key == "code_dir":
+                if not isinstance(item, str) or not item.strip():
+                    raise SpaceError(f"{at}.code_dir", f"expected a directory, got {show(item)}")
+                fields["code_dir"] = (item.strip(), f"{at}.code_dir")
+            else:
+                raise SpaceError(f"{at}.{key}", "unknown key (expected command, code_dir)")
+        return
+    expected = '"training", "module:function" or {"command": ...}'
     if not isinstance(value, str) or not value.strip():
-        raise SpaceError(at, f'expected "training" or "module:function", got {show(value)}')
+        raise SpaceError(at, f"expected {expected}, got {show(value)}")
     value = value.strip()
     if value != "training" and value.count(":") != 1:
-        raise SpaceError(at, f'expected "training" or "module:function", got {show(value)}')
+        raise SpaceError(at, f"expected {expected}, got {show(value)}")
     fields["objective"] = value
 
 
@@ -215,8 +245,11 @@ def _checkpoint_dir(value: Any, at: str, fields: dict[str, Any], notices: list[N
 CONFIG_KEYS = {
     "experimentName": _experiment_name,
     "maxTrialNum": _max_trials,
+    "maxTrialNumber": _max_trials,
     "maxExecDuration": _max_duration,
+    "maxExperimentDuration": _max_duration,
     "tuner": _tuner,
+    "advisor": _tuner,
     "assessor": _assessor,
     "sampler": _component("sampler", resolve_sampler_name),
     "pruner": _component("pruner", resolve_pruner_name),

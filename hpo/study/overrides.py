@@ -22,6 +22,7 @@ class Overrides:
     pruner: str | None = None
     seed: int | None = None
     objective: str | None = None
+    command: str | None = None  # a command each trial runs, instead of the file's objective
     max_trials: int | None = None
     max_duration_s: float | None = None
     params: Mapping[str, Any] = field(default_factory=dict)

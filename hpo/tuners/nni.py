@@ -15,6 +15,14 @@ class NniTuner:
     sampler: str
     pruner: str | None = None  # a tuner with built-in early stopping (BOHB, Hyperband)
     note: str | None = None
+    refusal: str | None = None  # why hpo cannot run it (then ``sampler`` is empty)
+
+
+def _refused(why: str) -> NniTuner:
+    return NniTuner("", refusal=why)
+
+
+_NAS = "a neural-architecture-search tuner; hpo searches hyperparameters only"
 
 
 #: NNI / Dr.Opt ``builtinTunerName`` → the nearest hpo sampler (and pruner).
@@ -30,10 +38,25 @@ NNI_TUNERS: dict[str, NniTuner] = {
     ),
     "SMAC": NniTuner("tpe", note="SMAC runs as TPE (a model-based tuner like it)"),
     "GPTuner": NniTuner("gp"),
+    "GP": NniTuner("gp"),
     "MetisTuner": NniTuner("gp", note="Metis runs as Gaussian-process optimisation"),
+    "Metis": NniTuner("gp", note="Metis runs as Gaussian-process optimisation"),
     "DNGOTuner": NniTuner("gp", note="DNGO runs as Gaussian-process optimisation"),
+    "DNGO": NniTuner("gp", note="DNGO runs as Gaussian-process optimisation"),
     "Hyperband": NniTuner("random", "hyperband"),
     "BOHB": NniTuner("tpe", "hyperband", note="BOHB runs as TPE with the Hyperband pruner"),
+    "PBTTuner": _refused(
+        "population-based training changes a trial's params while it trains, which an "
+        "Optuna trial cannot; use TPE or Evolution"
+    ),
+    "PBT": _refused(
+        "population-based training changes a trial's params while it trains, which an "
+        "Optuna trial cannot; use TPE or Evolution"
+    ),
+    "PPOTuner": _refused(_NAS),
+    "PPO": _refused(_NAS),
+    "NetworkMorphism": _refused(_NAS),
+    "ENAS": _refused(_NAS),
 }
 
 #: NNI assessor names (lower case) → hpo pruners.

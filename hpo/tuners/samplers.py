@@ -227,14 +227,16 @@ def resolve_sampler_name(name: str) -> str:
     if lowered in ALIASES:
         return ALIASES[lowered]
     tuner = nni_tuner(name)
+    if tuner is not None and tuner.refusal is not None:
+        raise InvalidInputError(f"NNI tuner {name.strip()} is not supported: {tuner.refusal}")
     if tuner is not None:
         return tuner.sampler
-    candidates = [*SAMPLERS, *ALIASES, *NNI_TUNERS]
+    candidates = [*SAMPLERS, *ALIASES, *(n for n, t in NNI_TUNERS.items() if not t.refusal)]
     close = difflib.get_close_matches(name, candidates, n=1, cutoff=0.6)
     hint = f"did you mean {close[0]!r}? " if close else ""
     raise UnknownNameError(
         f"unknown sampler {name!r}; {hint}known: {', '.join(SAMPLERS)} "
-        f"(and NNI tuners {', '.join(NNI_TUNERS)})"
+        f"(and NNI tuners {', '.join(n for n, t in NNI_TUNERS.items() if not t.refusal)})"
     )
 
 

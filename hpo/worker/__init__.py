@@ -13,7 +13,7 @@ The worker knows nothing about what a trial runs: ``hpo.objectives`` does.
 
 from __future__ import annotations
 
-from hpo.worker.gpus import Supervisor, parse_gpus
+from hpo.worker.gpus import Supervisor, local_devices, parse_gpus
 from hpo.worker.group import GroupWorker
 from hpo.worker.liveness import BeatWatcher
 from hpo.worker.loop import DEFAULT_STOP_TIMEOUT, MAX_CONSECUTIVE_FAILURES, Worker, WorkerStats
@@ -26,5 +26,6 @@ __all__ = [
     "Supervisor",
     "Worker",
     "WorkerStats",
+    "local_devices",
     "parse_gpus",
 ]

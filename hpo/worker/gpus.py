@@ -12,16 +12,17 @@ from __future__ import annotations
 
 import logging
 import os
-import shutil
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from types import FrameType
 
 from hpo import env
 from hpo.errors import HpoError, InvalidInputError
+from hpo.objectives.command import detect_gpus
 
 log = logging.getLogger("hpo.gpus")
 
@@ -49,22 +50,29 @@ def parse_gpus(value: str) -> list[str]:
     return gpus
 
 
-def detect_gpus() -> list[str]:
-    if shutil.which("nvidia-smi") is None:
-        return []
-    result = subprocess.run(
-        ["nvidia-smi", "--query-gpu=index", "--format=csv,noheader"],
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
-    return [line.strip() for line in result.stdout.splitlines() if line.strip().isdigit()]
+def local_devices(count: int, gpus_per_worker: int, gpus: Sequence[str]) -> list[str | None]:
+    """The GPUs of ``count`` local workers (``hpo run`` with NNI's trialConcurrency): each
+    takes ``gpus_per_worker`` of ``gpus`` in turn (shared when there are too few); None for a
+    worker that keeps this process's own (no GPUs asked for, or none on this machine)."""
+    if not gpus_per_worker or not gpus:
+        return [None] * count
+    if count * gpus_per_worker > len(gpus):
+        log.warning(
+            "%d workers × %d GPUs each > %d GPUs: some GPUs are shared",
+            count,
+            gpus_per_worker,
+            len(gpus),
+        )
+    return [
+        ",".join(gpus[(i * gpus_per_worker + j) % len(gpus)] for j in range(gpus_per_worker))
+        for i in range(count)
+    ]
 
 
 @dataclass
 class Slot:
-    gpu: str
-    number: int  # 0.. within the GPU (--trials-per-gpu)
+    gpu: str | None  # CUDA_VISIBLE_DEVICES of its worker (None: this process's own)
+    number: int  # 0.. within the GPU (--trials-per-gpu), or among the local workers
     process: subprocess.Popen[bytes] | None = None
     deaths: list[float] = field(default_factory=list)
     done: bool = False
@@ -72,18 +80,26 @@ class Slot:
 
     @property
     def label(self) -> str:
+        if self.gpu is None:
+            return f"local{self.number}"
         return f"gpu{self.gpu}" if self.number == 0 else f"gpu{self.gpu}.{self.number}"
 
 
 class Supervisor:
     def __init__(
-        self, worker_args: list[str], gpus: list[str], per_gpu: int, storage_url: str
+        self,
+        worker_args: list[str],
+        gpus: Sequence[str | None],
+        per_gpu: int,
+        storage_url: str,
     ) -> None:
         if per_gpu < 1:
             raise InvalidInputError(f"--trials-per-gpu must be at least 1, got {per_gpu}")
         self.worker_args = worker_args
         self.storage_url = storage_url
         self.slots = [Slot(gpu, n) for gpu in gpus for n in range(per_gpu)]
+        if all(gpu is None for gpu in gpus):  # local workers: number them all
+            self.slots = [Slot(None, n) for n in range(len(gpus) * per_gpu)]
         self.signals = 0
 
     def run(self) -> int:
@@ -110,11 +126,12 @@ class Supervisor:
     def _start(self, slot: Slot) -> None:
         child_env = {
             **os.environ,
-            "CUDA_VISIBLE_DEVICES": slot.gpu,
             env.STORAGE: self.storage_url,
             env.WORKER_LABEL: slot.label,
             "PYTHONUNBUFFERED": "1",
         }
+        if slot.gpu is not None:
+            child_env["CUDA_VISIBLE_DEVICES"] = slot.gpu
         # Each child gets its own process group: a Ctrl-C in the terminal reaches the
         # supervisor only, which passes it on once (and not twice, which would mean "now").
         slot.process = subprocess.Popen(

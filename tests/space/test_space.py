@@ -111,10 +111,16 @@ CASES: list[tuple[str, list[Any], str, Callable[[list[Any]], None]]] = [
     # The legacy one-element form means [0, upper).
     ("randint", [4], "IntDistribution(0, 3)", ints(0, 3)),
     ("uniform", [0.1, 0.5], "FloatDistribution(0.1, 0.5)", floats_in(0.1, 0.5)),
-    # quniform: the multiples of q in [low, high]; integers when low, high and q are.
+    # quniform: NNI's clip(round(x / q) * q, low, high): the multiples of q in [low, high];
+    # integers when low, high and q are.
     ("quniform", [5, 35, 1], "IntDistribution(5, 35)", ints(5, 35)),
     ("quniform", [32, 256, 32], "IntDistribution(32, 256, step=32)", ints(32, 256, 32)),
-    ("quniform", [1, 10, 3], "IntDistribution(3, 9, step=3)", ints(3, 9, 3)),
+    # A bound that is not a multiple of q is a value too (clipped to): 1 and 3, 6, 9 (10/3
+    # rounds to 3); not evenly spaced, so a choice.
+    ("quniform", [1, 10, 3], "CategoricalDistribution([1, 3, 6, 9])", exactly(1, 3, 6, 9)),
+    # In NNI's tuner test space: round(x / 2) is 0 for every x in [0.5, 0.9], clipped to 0.5.
+    ("quniform", [0.5, 0.9, 2], "CategoricalDistribution([0.5])", exactly(0.5)),
+    ("quniform", [1, 2, 5], "CategoricalDistribution([1])", exactly(1)),
     (
         "quniform",
         [0, 1, 0.25],
@@ -312,7 +318,6 @@ def test_to_json_round_trips_every_type() -> None:
         ({"lr": {"_type": "uniform", "_value": [0.1, 0.1]}}, "lr._value", "low < high"),
         ({"lr": {"_type": "loguniform", "_value": [0, 0.1]}}, "lr._value", "0 < low"),
         ({"x": {"_type": "quniform", "_value": [0, 1, 0]}}, "x._value[2]", "q > 0"),
-        ({"x": {"_type": "quniform", "_value": [1, 2, 5]}}, "x._value", "no multiple of q=5"),
         ({"x": {"_type": "normal", "_value": [0, -1]}}, "x._value[1]", "sigma > 0"),
         ({"x": {"_type": "lognormal", "_value": [690, 10]}}, "x._value", "beyond floating point"),
         ({"x": {"_type": "choice", "_value": []}}, "x._value", "at least one option"),

@@ -109,10 +109,14 @@ def test_metrics_give_one_direction_each(metrics: Any, expected: tuple[Metric, .
 
 
 def test_unknown_config_keys_are_noticed_not_refused() -> None:
-    config = parse_config(
-        {"config": {"maxTrialNum": 3, "trialGpuNumber": 1}, "search_space": SPACE}
-    )
-    assert [str(n) for n in config.notices] == ["config.trialGpuNumber: unknown config key ignored"]
+    config = parse_config({"config": {"maxTrialNum": 3, "colour": "blue"}, "search_space": SPACE})
+    assert [str(n) for n in config.notices] == ["config.colour: unknown config key ignored"]
+
+
+def test_gpus_per_trial_without_a_command_are_refused_not_ignored() -> None:
+    # GPUs per trial change what runs: never dropped in silence.
+    with pytest.raises(SpaceError, match=r"trialGpuNumber .* command trials"):
+        parse_config({"config": {"maxTrialNum": 3, "trialGpuNumber": 1}, "search_space": SPACE})
 
 
 def test_unknown_param_keys_are_noticed_with_a_hint() -> None:

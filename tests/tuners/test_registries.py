@@ -117,8 +117,13 @@ def test_sampler_options_are_checked() -> None:
 def test_names_resolve_case_insensitively_with_suggestions() -> None:
     assert resolve_sampler_name("Evolution") == "cmaes"
     assert resolve_sampler_name(" TPE ") == "tpe"
-    for tuner in NNI_TUNERS:
-        assert resolve_sampler_name(tuner) in SAMPLERS
+    for name, tuner in NNI_TUNERS.items():
+        if tuner.refusal is None:
+            assert resolve_sampler_name(name) in SAMPLERS
+            assert resolve_sampler_name(name.upper()) == resolve_sampler_name(name)
+        else:  # NAS and population-based tuners: one line that says why
+            with pytest.raises(InvalidInputError, match=f"(?i)NNI tuner {name} is not supported"):
+                resolve_sampler_name(name.lower())
     with pytest.raises(UnknownNameError, match="did you mean 'random'"):
         resolve_sampler_name("randm")
 
