@@ -9,7 +9,7 @@
 
 from __future__ import annotations
 
-from hpo.analysis.compare import Comparison, Run, compare, runs_from
+from hpo.analysis.compare import Comparison, Run, compare, compare_studies, runs_from
 from hpo.analysis.importance import StudyImportance, importance_by_tuner, study_importance
 from hpo.analysis.load import load_trials, resolve_studies
 from hpo.analysis.tables import render_comparison, render_importance, render_per_tuner
@@ -19,6 +19,7 @@ __all__ = [
     "Run",
     "StudyImportance",
     "compare",
+    "compare_studies",
     "importance_by_tuner",
     "load_trials",
     "render_comparison",

@@ -7,6 +7,8 @@ best-so-far curve divided by N, N the shortest run: a tuner that finds good mode
 scores better), the mean rank over repeats and, with repeats, a rank test: Friedman for three
 or more tuners, Wilcoxon signed-rank for two (repeat k of every tuner shares a seed, so the
 repeats pair up). Compute is the wall-clock time of trials in the order they finished.
+What the numbers cannot show (a group still running, trials equal by seed) is said beside
+them (``caveats``).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from typing import Any
 from optuna.trial import FrozenTrial, TrialState
 from scipy.stats import friedmanchisquare, rankdata, wilcoxon
 
+from hpo.analysis.caveats import SHARED_SEEDS, shared_starts, unfinished
 from hpo.errors import InvalidInputError
 from hpo.study import StudySpec
 
@@ -114,6 +117,9 @@ class Comparison:
     rows: list[TunerRow]
     test: RankTest | None
     runs: list[Run] = field(repr=False)
+    #: Why the numbers may mislead (an unfinished group), and what they are (shared seeds).
+    warnings: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         def number(x: float | None) -> float | None:
@@ -149,6 +155,8 @@ class Comparison:
                 "p_value": number(self.test.p_value),
                 "note": self.test.note,
             },
+            "warnings": self.warnings,
+            "notes": self.notes,
         }
 
 
@@ -186,6 +194,20 @@ def runs_from(specs: Sequence[StudySpec], trials: Mapping[str, Sequence[FrozenTr
 
 
 # -- summarising -------------------------------------------------------------------------------
+
+
+def compare_studies(
+    specs: Sequence[StudySpec],
+    trials: Mapping[str, Sequence[FrozenTrial]],
+    target: float | None = None,
+) -> Comparison:
+    """The comparison of these studies, with its warnings and notes."""
+    comparison = compare(runs_from(specs, trials), target)
+    warning = unfinished(specs, trials)
+    comparison.warnings = [] if warning is None else [warning]
+    if len({spec.sampler.name for spec in specs}) > 1:
+        comparison.notes = [SHARED_SEEDS, *shared_starts(specs, trials)]
+    return comparison
 
 
 def compare(runs: Sequence[Run], target: float | None = None) -> Comparison:

@@ -23,7 +23,7 @@ import plotly.graph_objects as go
 from optuna.storages import BaseStorage
 from optuna.trial import FrozenTrial, TrialState
 
-from hpo.analysis.compare import Comparison, compare, runs_from
+from hpo.analysis.compare import Comparison, compare_studies
 from hpo.analysis.importance import importance_by_tuner
 from hpo.analysis.load import load_trials, resolve_studies
 from hpo.analysis.plots import curves_figure, importance_png, write_png
@@ -62,10 +62,11 @@ def write_report(
 
     comparison: Comparison | None = None
     if not any(s.is_multi_objective for s in specs):
-        comparison = compare(runs_from(specs, trials), target)
+        comparison = compare_studies(specs, trials, target)
         write_png(comparison, out_dir / "compare.png")
         sections.append(
             "<h2>Comparison</h2>"
+            + "".join(f"<p class='warning'>{html.escape(w)}</p>" for w in comparison.warnings)
             + _pre(render_comparison(comparison))
             + figure(curves_figure(comparison, "trial"))
             + figure(curves_figure(comparison, "seconds"))
@@ -110,6 +111,7 @@ def write_report(
 STYLE = (
     "body{font-family:sans-serif;max-width:1100px;margin:2em auto;padding:0 1em}"
     "pre{background:#f6f6f6;padding:1em;overflow-x:auto}h2{border-bottom:1px solid #ccc}"
+    ".warning{background:#fff3cd;border-left:4px solid #e0a800;padding:.5em 1em}"
 )
 
 

@@ -12,7 +12,8 @@ from hpo.text import table
 
 
 def render_comparison(comparison: Comparison) -> str:
-    """The comparison as a terminal table, with the rank test below it."""
+    """The comparison as a terminal table, the rank test and the notes below it (its warnings
+    are for the caller to show where warnings go)."""
 
     def fmt(x: float | None, spec: str = ".4g") -> str | None:
         return None if x is None or math.isnan(x) else format(x, spec)
@@ -67,6 +68,7 @@ def render_comparison(comparison: Comparison) -> str:
         lines.append(line + (f"; {test.note}" if test.note else ""))
     elif max(n_runs.values()) < 2:
         lines.append("one run per tuner: no rank test (create the group with --repeats K)")
+    lines.extend(f"note: {note}" for note in comparison.notes)
     return "\n".join(lines)
 
 

@@ -89,12 +89,13 @@ def compare(
     storage: StorageOption = None,
 ) -> None:
     """Compare tuners: best value over repeats, trials and compute to a target, rank test."""
-    from hpo.analysis import compare as summarise
-    from hpo.analysis import load_trials, render_comparison, resolve_studies, runs_from
+    from hpo.analysis import compare_studies, load_trials, render_comparison, resolve_studies
 
     store = open_storage(storage)
     specs = resolve_studies(store, names)
-    comparison = summarise(runs_from(specs, load_trials(store, specs)), target)
+    comparison = compare_studies(specs, load_trials(store, specs), target)
+    for warning in comparison.warnings:
+        log.warning("%s", warning)
     if out is not None:
         from hpo.analysis.plots import write_html, write_png
 

@@ -84,6 +84,7 @@ def test_compare_numbers_match_the_trials(
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert report["direction"] == "maximize" and report["target"] == TARGET
+    assert report["warnings"] == []  # every study ran its budget
     tuners = {t["sampler"]: t for t in report["tuners"]}
     assert set(tuners) == {"random", "tpe"}
     for sampler, row in tuners.items():
@@ -134,3 +135,41 @@ def test_compare_table_names_every_tuner(tmp_path: Path, sqlite_url: str, group:
 def test_compare_of_an_unknown_name_is_one_line(sqlite_url: str, group: list[str]) -> None:
     result = run_hpo("compare", "nope", storage=sqlite_url)
     assert_one_line_error(result, 1, "no study or group named 'nope'")
+
+
+def test_compare_on_an_unfinished_group_warns_and_says_seeds_are_shared(
+    tmp_path: Path, sqlite_url: str
+) -> None:
+    write_module(tmp_path, "quad", "def run(params):\n    return -(params['x'] - 0.7) ** 2\n")
+    config = {
+        "config": {"experimentName": "half", "maxTrialNum": 14, "model": "quad", "seed": 3},
+        "search_space": SPACE,
+    }
+    hpo_create_study(tmp_path, config, sqlite_url, "--sampler", "random,tpe")
+    # random runs its whole budget, tpe 11 of its 14 trials: the group is half done.
+    for study, extra in (("half-random", []), ("half-tpe", ["--n-trials", "11"])):
+        ran = run_hpo("worker", "--study", study, *extra, storage=sqlite_url, cwd=tmp_path)
+        assert ran.returncode == 0, ran.stderr
+
+    result = run_hpo("compare", "half", "--json", storage=sqlite_url, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    [warning] = report["warnings"]
+    assert "unfinished: 1 of 2 studies have trials to run (half-tpe 11 of 14 trials" in warning
+    warned = [line for line in result.stderr.splitlines() if "unfinished" in line]
+    assert warned == [warning] or (len(warned) == 1 and warning in warned[0])
+    # Common random numbers, stated and measured: TPE starts with 10 random trials, which
+    # are random's own under the shared seed.
+    assert any("shares a seed (common random numbers)" in n for n in report["notes"])
+    assert "random and tpe sampled the same params in their first 10 trials" in report["notes"]
+    text = run_hpo("compare", "half", storage=sqlite_url, cwd=tmp_path)
+    assert "note: random and tpe sampled the same params in their first 10 trials" in text.stdout
+    assert "unfinished: 1 of 2 studies" in text.stderr
+
+    # Finished, the warning goes; what the seeds do stays said.
+    ran = run_hpo("worker", "--study", "half-tpe", storage=sqlite_url, cwd=tmp_path)
+    assert ran.returncode == 0, ran.stderr
+    done = run_hpo("compare", "half", "--json", storage=sqlite_url, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["warnings"] == [] and "unfinished" not in done.stderr
+    assert any("common random numbers" in n for n in json.loads(done.stdout)["notes"])
