@@ -19,13 +19,6 @@ CROP_SCALE = (0.25, 1.0)
 CROP_RATIO = (3 / 4, 4 / 3)
 
 
-def normalize(
-    images: torch.Tensor, mean: torch.Tensor, std: torch.Tensor, dtype: torch.dtype
-) -> torch.Tensor:
-    """uint8 → float, standardised per channel (converting on the device is the cheap way)."""
-    return ((images.to(dtype) / 255.0) - mean.to(dtype)) / std.to(dtype)
-
-
 def channel_stats(images: torch.Tensor, chunk: int = 4096) -> tuple[torch.Tensor, torch.Tensor]:
     """Per-channel mean and std of uint8 images in [0, 1] units, shape C×1×1."""
     total = torch.zeros(images.shape[1], dtype=torch.float64)

@@ -12,21 +12,20 @@ from __future__ import annotations
 import copy
 import logging
 import math
-import os
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, replace
-from pathlib import Path
 from typing import Any
 
 import torch
 from torch import nn
 from torch.nn import functional as F
 
-from training.augment import center_crop, normalize, random_resized_crop_flip, random_translate_flip
+from training.checkpoint import save_checkpoint, stored_stats
 from training.config import TrainConfig
 from training.data import Split, load_data
-from training.distill import kd_loss, load_teacher, save_checkpoint
+from training.distill import kd_loss, load_teacher
+from training.inputs import InputPipeline, input_stats
 from training.models import (
     ModelSpec,
     build_model,
@@ -34,16 +33,15 @@ from training.models import (
     freeze_backbone,
     input_channels,
     load_pretrained,
+    train_mode,
 )
 from training.schedules import build_schedule
+from training.state import read_state, write_state
 
 log = logging.getLogger("training")
 
 Report = Callable[[float, int], None]
 
-#: Pretrained torchvision weights expect inputs standardised with ImageNet's statistics.
-IMAGENET_MEAN = torch.tensor([0.485, 0.456, 0.406]).view(3, 1, 1)
-IMAGENET_STD = torch.tensor([0.229, 0.224, 0.225]).view(3, 1, 1)
 EVAL_BATCH = 1024
 
 
@@ -92,7 +90,7 @@ def throughput(
             0, trainer.data.num_classes, (c.batch_size,), generator=trainer.generator
         )
         fixed_targets = labels.to(trainer.device)
-        trainer.model.train()
+        train_mode(trainer.model, trainer.frozen)
 
         def batch(i: int) -> tuple[torch.Tensor, torch.Tensor]:
             if synthetic:
@@ -100,7 +98,7 @@ def throughput(
             index = torch.randint(0, len(train), (c.batch_size,), generator=trainer.generator).to(
                 trainer.device
             )
-            return trainer.train_inputs(train.images[index]), train.labels[index]
+            return trainer.inputs.train(train.images[index]), train.labels[index]
 
         for i in range(warmup):
             trainer.step(*batch(i))
@@ -146,6 +144,7 @@ class _Trainer:
         self.cuda = self.device.type == "cuda"
         self.generator = torch.Generator().manual_seed(config.seed)
         self.teacher: nn.Module | None = None
+        self.frozen: list[nn.Module] = []  # normalisation layers of a frozen backbone
 
     def setup(self) -> None:
         c = self.config
@@ -155,25 +154,25 @@ class _Trainer:
         data = load_data(c, self.device)
         self.data = data
         channels = input_channels(c.model, data.channels)
-        self.repeat_channels = channels // data.channels
         self.spec = ModelSpec(data.num_classes, channels, data.resolution, c.width)
         model = build_model(c.model, self.spec)
         if c.pretrained:
             loaded, skipped = load_pretrained(model, c.model, c.pretrained)
             log.debug("pretrained %s: %d tensors loaded, new: %s", c.pretrained, loaded, skipped)
             if c.freeze_backbone:
-                freeze_backbone(model, c.model)
+                self.frozen = freeze_backbone(model, c.model)
         self.num_params = count_parameters(model)
         model = model.to(self.device)
         if self.cuda:
             model = model.to(memory_format=torch.channels_last)
         self.model = model
-        if c.pretrained and channels == 3:
-            self.mean, self.std = IMAGENET_MEAN.to(self.device), IMAGENET_STD.to(self.device)
-        else:
-            self.mean, self.std = data.mean, data.std
+        stored = stored_stats(c.pretrained) if c.pretrained else None
+        self.stats = input_stats(c, data, channels, stored)
+        self.inputs = InputPipeline(c, data, channels, self.stats, self.generator, self.device)
         if c.teacher:
-            self.teacher = load_teacher(c.teacher, c.teacher_model, self.spec, self.device)
+            self.teacher = load_teacher(
+                c.teacher, c.teacher_model, self.spec, self.stats, data.channels, self.device
+            )
         self.optimizer = _optimizer(model, c)
         n = len(data.train)
         # A last batch of one image would break batch norm: fold it into the others.
@@ -203,6 +202,8 @@ class _Trainer:
                 self.model,
                 c.model,
                 self.spec,
+                mean=self.stats[0],
+                std=self.stats[1],
                 val_acc=metrics["val_acc"],
                 classes=list(self.data.classes),
             )
@@ -257,12 +258,12 @@ class _Trainer:
         # A state saved after early stopping has nothing left to train.
         for epoch in range(done + 1, c.num_epochs + 1 if not stopped else done + 1):
             started = time.perf_counter()
-            self.model.train()
+            train_mode(self.model, self.frozen)
             order = self._epoch_order(len(train), weights)
             loss_sum = torch.zeros((), device=self.device)
             for b in range(self.batches):
                 index = order[b * c.batch_size : (b + 1) * c.batch_size]
-                loss_sum += self.step(self.train_inputs(train.images[index]), train.labels[index])
+                loss_sum += self.step(self.inputs.train(train.images[index]), train.labels[index])
                 seen += len(index)
             mean_loss = float(loss_sum) / self.batches  # one device sync per epoch
             train_seconds += time.perf_counter() - started
@@ -319,8 +320,6 @@ class _Trainer:
     ) -> None:
         if not self.config.state_file:
             return
-        path = Path(self.config.state_file)
-        path.parent.mkdir(parents=True, exist_ok=True)
         state = {
             "fingerprint": self._fingerprint(),
             "epoch": max(values),
@@ -338,21 +337,11 @@ class _Trainer:
             "torch_rng": torch.get_rng_state(),
             "cuda_rng": torch.cuda.get_rng_state_all() if self.cuda else [],
         }
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        torch.save(state, tmp)
-        tmp.replace(path)  # a reader never sees half a state
+        write_state(self.config.state_file, state)
 
     def _load_state(self) -> dict[str, Any] | None:
-        path = self.config.state_file
-        if not path or not Path(path).exists():
-            return None
-        try:
-            state: dict[str, Any] = torch.load(path, map_location=self.device, weights_only=False)
-        except Exception as exc:
-            log.warning("ignoring unreadable training state %s: %s", path, exc)
-            return None
-        if state.get("fingerprint") != self._fingerprint():
-            log.warning("ignoring training state %s: it belongs to other params", path)
+        state = read_state(self.config.state_file, self._fingerprint(), self.device)
+        if state is None:
             return None
         self.model.load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
@@ -374,29 +363,6 @@ class _Trainer:
         counts = torch.bincount(train.labels.cpu(), minlength=self.data.num_classes).double()
         return (1.0 / counts.clamp_min(1))[train.labels.cpu()]
 
-    def train_inputs(self, images: torch.Tensor) -> torch.Tensor:
-        """A training batch from cached uint8 images: augmented, normalised, on the device."""
-        c, d = self.config, self.data
-        if not c.augment:
-            x = center_crop(images, d.resolution)
-        elif d.stored_resolution == d.resolution:
-            pad = max(1, d.resolution // 8)
-            x = random_translate_flip(images, pad, self.generator, flip=d.flip)
-        else:
-            x = random_resized_crop_flip(images, d.resolution, self.generator, flip=d.flip)
-        return self._prepare(x)
-
-    def _prepare(self, x: torch.Tensor) -> torch.Tensor:
-        if x.dtype == torch.uint8:
-            x = normalize(x, self.mean, self.std, torch.float32)
-        else:  # random-resized crops come back as float pixels in [0, 255]
-            x = (x / 255.0 - self.mean) / self.std
-        if self.repeat_channels > 1:
-            x = x.repeat(1, self.repeat_channels, 1, 1)
-        if self.cuda:
-            x = x.contiguous(memory_format=torch.channels_last)
-        return x
-
     def sync(self) -> None:
         if self.cuda:
             torch.cuda.synchronize(self.device)
@@ -408,9 +374,9 @@ class _Trainer:
         self.model.eval()
         correct = torch.zeros((), dtype=torch.int64, device=self.device)
         for start in range(0, len(split), EVAL_BATCH):
-            images = center_crop(split.images[start : start + EVAL_BATCH], self.data.resolution)
+            inputs = self.inputs.eval(split.images[start : start + EVAL_BATCH])
             with torch.autocast("cuda", dtype=torch.bfloat16, enabled=self.cuda):
-                logits = self.model(self._prepare(images))
+                logits = self.model(inputs)
             correct += (logits.argmax(dim=1) == split.labels[start : start + EVAL_BATCH]).sum()
         return float(correct) / max(1, len(split))
 

@@ -233,11 +233,25 @@ def read_state_dict(path: str) -> dict[str, torch.Tensor]:
     return {k.removeprefix("module.").removeprefix("_orig_mod."): v for k, v in data.items()}
 
 
-def freeze_backbone(model: nn.Module, name: str) -> int:
-    """Leave only the classifier trainable; returns the number of trainable parameters."""
+def freeze_backbone(model: nn.Module, name: str) -> list[nn.Module]:
+    """Leave only the classifier trainable; returns the backbone's normalisation layers,
+    which must stay in eval mode (``train_mode``): in train mode BatchNorm would keep
+    updating its running statistics, so a "frozen" backbone would still change."""
     for p in model.parameters():
         p.requires_grad_(False)
     head = head_module(model, name)
     for p in head.parameters():
         p.requires_grad_(True)
-    return sum(p.numel() for p in model.parameters() if p.requires_grad)
+    in_head = {id(m) for m in head.modules()}
+    return [
+        m
+        for m in model.modules()
+        if isinstance(m, nn.modules.batchnorm._BatchNorm) and id(m) not in in_head
+    ]
+
+
+def train_mode(model: nn.Module, frozen: list[nn.Module]) -> None:
+    """``model.train()``, except for the layers of a frozen backbone."""
+    model.train()
+    for module in frozen:
+        module.eval()
