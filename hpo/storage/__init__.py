@@ -5,6 +5,7 @@ and the gRPC proxy for very many workers.
 - ``open``: ``open_storage(url)``, one line of error for every way it can fail;
 - ``rdb``: :class:`HpoRDBStorage`, Optuna's RDB storage with a hard, study-wide ``maxTrialNum``;
 - ``retry``: storage calls retried with backoff through a database restart;
+- ``transient``: which failures are worth retrying (a lost connection) and which are final;
 - ``grpc``: ``hpo serve-storage`` and its client.
 """
 
@@ -12,7 +13,8 @@ from __future__ import annotations
 
 from hpo.storage.open import open_storage
 from hpo.storage.rdb import HpoRDBStorage, state_counts
-from hpo.storage.retry import StorageRetry, is_transient, reset_session
+from hpo.storage.retry import StorageRetry, reset_session
+from hpo.storage.transient import is_transient
 from hpo.storage.url import (
     DEFAULT_URL,
     describe_db_error,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import sqlalchemy
 import sqlalchemy.exc
 from optuna.storages import BaseStorage, RDBStorage
@@ -9,7 +11,7 @@ from optuna.storages import BaseStorage, RDBStorage
 from hpo.errors import InvalidInputError, StorageError
 from hpo.storage.rdb import HpoRDBStorage
 from hpo.storage.retry import StorageRetry
-from hpo.storage.url import describe_db_error, engine_options, mask_url, resolve_url
+from hpo.storage.url import describe_db_error, engine_options, mask_url, resolve_url, scheme_of
 
 #: Seconds a ``grpc://`` storage has to answer before the command gives up.
 GRPC_READY_TIMEOUT = 15
@@ -27,6 +29,8 @@ def open_storage(url: str, *, pool_size: int = 1, patience: float = 0.0) -> HpoR
     url = resolve_url(url)
     if url.startswith("grpc://"):
         return _open_grpc(url)  # type: ignore[return-value]
+    if scheme_of(url) == "sqlite":
+        _check_sqlite_path(url)
 
     def connect() -> HpoRDBStorage:
         return HpoRDBStorage(url, engine_kwargs=engine_options(url, pool_size))
@@ -65,6 +69,20 @@ def _open_grpc(url: str) -> BaseStorage:
             f"cannot reach storage {url}: no answer within {GRPC_READY_TIMEOUT}s"
         ) from None
     return proxy
+
+
+def _check_sqlite_path(url: str) -> None:
+    """Say what is wrong with a SQLite path that cannot be a database file, rather than
+    SQLite's "unable to open database file" for every case."""
+    parsed = sqlalchemy.engine.make_url(url)
+    database = parsed.database
+    if not database or database == ":memory:" or parsed.query.get("uri"):
+        return
+    path = Path(database)
+    if path.is_dir():
+        raise StorageError(f"cannot open storage {url}: {path} is a directory, not a database file")
+    if not path.parent.is_dir():
+        raise StorageError(f"cannot open storage {url}: directory {path.parent} does not exist")
 
 
 def _enable_wal(storage: RDBStorage) -> None:

@@ -1,6 +1,7 @@
 """Riding out database outages: retry a storage call with backoff.
 
 A PostgreSQL restart or a dropped connection makes storage calls fail for a few seconds.
+Only such failures are retried (``hpo.storage.transient``); any other is raised at once.
 The worker retries each of its calls with exponential backoff (0.5 s doubling to 15 s), for
 up to ``patience`` seconds in all, then gives up with a one-line error. Calls are retried
 whole, and each is safe to repeat: a trial created twice leaves an orphan without a heartbeat,
@@ -10,17 +11,15 @@ which the liveness check fails and which its retry then replaces, so the budget 
 from __future__ import annotations
 
 import logging
-import sys
 import time
 from collections.abc import Callable
 from typing import TypeVar
 
-import sqlalchemy.exc
-from optuna.exceptions import StorageInternalError
 from optuna.storages import BaseStorage
 
 from hpo.errors import StorageError
 from hpo.optuna_compat import storage_backend
+from hpo.storage.transient import is_transient
 from hpo.storage.url import root_cause
 from hpo.text import first_line
 
@@ -31,33 +30,6 @@ FIRST_WAIT = 0.5
 MAX_WAIT = 15.0
 #: How much of a database error a warning quotes.
 QUOTED = 160
-
-
-def is_transient(exc: BaseException) -> bool:
-    """A failure of the connection to the storage (as opposed to a bug or a bad value)."""
-    if isinstance(
-        exc,
-        sqlalchemy.exc.OperationalError
-        | sqlalchemy.exc.InterfaceError
-        # A session whose connection died mid-transaction, until it is dropped (reset_session).
-        | sqlalchemy.exc.PendingRollbackError,
-    ):
-        return True
-    if isinstance(exc, sqlalchemy.exc.DBAPIError) and exc.connection_invalidated:
-        return True
-    if isinstance(exc, StorageInternalError):
-        # Optuna wraps every SQLAlchemy error in this; only a lost connection is worth waiting for.
-        return exc.__cause__ is None or is_transient(exc.__cause__)
-    return _grpc_status(exc) in ("UNAVAILABLE", "DEADLINE_EXCEEDED")
-
-
-def _grpc_status(exc: BaseException) -> str | None:
-    """The status of a gRPC error (a ``grpc://`` storage). grpc is not imported for this: a
-    process that got a gRPC error has loaded it, and the others need not pay for it."""
-    grpc = sys.modules.get("grpc")
-    if grpc is None or not isinstance(exc, grpc.RpcError):
-        return None
-    return str(exc.code().name)
 
 
 def reset_session(storage: BaseStorage) -> None:

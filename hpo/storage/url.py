@@ -12,10 +12,14 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import sqlalchemy.engine
+import sqlalchemy.exc
+
 from hpo.errors import InvalidInputError
 from hpo.text import first_line
 
 DEFAULT_URL = "sqlite:///hpo.db"
+MAX_PORT = 65535
 
 _SCHEMES = ("sqlite", "postgresql", "postgres", "mysql", "mariadb", "grpc")
 _PASSWORD_IN_URL = re.compile(r"(?P<head>[a-z0-9+.\-]+://[^:/@\s]*:)(?P<pw>[^@\s]*)(?=@)", re.I)
@@ -40,7 +44,35 @@ def resolve_url(value: str | None) -> str:
             f"storage {mask_url(url)!r}: unsupported scheme {scheme_of(url)!r} "
             "(use sqlite:///FILE, postgresql+psycopg2://…, mysql+pymysql://… or grpc://HOST:PORT)"
         )
+    _check_parts(url)
     return url
+
+
+def _check_parts(url: str) -> None:
+    """A port that is not one, or a URL SQLAlchemy cannot parse, named before connecting (the
+    driver would raise a bare ValueError from deep inside)."""
+    port = port_text(url)
+    if port is not None and not (port.isdigit() and 0 < int(port) <= MAX_PORT):
+        raise InvalidInputError(
+            f"storage {mask_url(url)!r}: port {port!r} is not a number from 1 to {MAX_PORT}"
+        )
+    if scheme_of(url) == "grpc":
+        return
+    try:
+        sqlalchemy.engine.make_url(url)
+    except (sqlalchemy.exc.ArgumentError, ValueError) as exc:
+        raise InvalidInputError(f"storage {mask_url(url)!r} is not a valid URL: {exc}") from None
+
+
+def port_text(url: str) -> str | None:
+    """The port as written in the URL (None when it names none): ``abc`` in ``…@host:abc/db``."""
+    authority = re.split(r"[/?#]", url.split("://", 1)[1], maxsplit=1)[0]
+    host_port = authority.rpartition("@")[2]
+    if host_port.startswith("["):  # an IPv6 address: [::1]:5432
+        _, _, after = host_port.partition("]")
+        return after[1:] if after.startswith(":") else None
+    _, colon, port = host_port.partition(":")
+    return port if colon else None
 
 
 def scheme_of(url: str) -> str:

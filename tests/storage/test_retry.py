@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import grpc
 import pytest
+import sqlalchemy
 import sqlalchemy.exc
 from optuna.exceptions import StorageInternalError
 
@@ -48,6 +51,48 @@ def _wrapped(cause: BaseException) -> StorageInternalError:
 )
 def test_only_a_lost_connection_is_transient(exc: BaseException, transient: bool) -> None:
     assert is_transient(exc) is transient
+
+
+def _connect_error(url: str) -> sqlalchemy.exc.DBAPIError:
+    """The error a real connection attempt to ``url`` raises."""
+    timeout = {} if url.startswith("sqlite") else {"connect_timeout": 5}
+    engine = sqlalchemy.create_engine(url, connect_args=timeout)
+    try:
+        with engine.connect():
+            pass
+    except sqlalchemy.exc.DBAPIError as exc:
+        return exc
+    finally:
+        engine.dispose()
+    raise AssertionError(f"{url} connected")
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(
+    ("url", "transient"),
+    [
+        ("postgresql+psycopg2://postgres@127.0.0.1:1/postgres", True),  # refused
+        ("postgresql+psycopg2://postgres@127.0.0.1:5432/hpo_no_such_database", False),
+        ("postgresql+psycopg2://hpo_no_such_role@127.0.0.1:5432/postgres", False),
+        ("postgresql+psycopg2://postgres@127.0.0.1:5432/postgres?sslmode=bogus", False),
+        ("postgresql+psycopg2://postgres@127.0.0.1:5432/postgres?sslmode=require", False),
+    ],
+    ids=["refused", "missing-database", "missing-role", "invalid-sslmode", "ssl-unsupported"],
+)
+def test_real_connection_errors_are_transient_only_when_waiting_can_cure_them(
+    pg_server: None, url: str, transient: bool
+) -> None:
+    assert is_transient(_connect_error(url)) is transient
+
+
+@pytest.mark.parametrize("path", ["missing-dir/hpo.db", "."], ids=["missing-dir", "directory"])
+def test_a_sqlite_file_that_cannot_be_opened_is_not_transient(tmp_path: Path, path: str) -> None:
+    assert not is_transient(_connect_error(f"sqlite:///{tmp_path / path}"))
+
+
+def test_a_locked_sqlite_database_is_transient() -> None:
+    locked = sqlalchemy.exc.OperationalError("INSERT", {}, Exception("database is locked"))
+    assert is_transient(locked)
 
 
 def test_transient_failures_are_retried_with_doubling_waits() -> None:

@@ -22,6 +22,7 @@ from hpo.storage import (
     scrub,
 )
 from hpo.study import Overrides, build_spec, create_study, parse_config
+from tests.helpers import db_url
 
 
 @pytest.mark.parametrize(
@@ -55,6 +56,9 @@ def test_resolve_url() -> None:
         resolve_url("runs/hpo.db")
     with pytest.raises(InvalidInputError, match="unsupported scheme 'redis'"):
         resolve_url("redis://localhost:6379")
+    with pytest.raises(InvalidInputError, match=r"u:\*\*\*@h:abc/db'?: port 'abc' is not a number"):
+        resolve_url("postgresql+psycopg2://u:pw@h:abc/db")
+    assert resolve_url("postgresql://[::1]:5432/db") == "postgresql://[::1]:5432/db"
 
 
 def test_engine_options_bound_the_pool() -> None:
@@ -72,9 +76,29 @@ def test_unreachable_server_is_one_storage_error_without_the_password() -> None:
     assert message.startswith("cannot open storage postgresql+psycopg2://hpo:***@127.0.0.1:1/hpo:")
 
 
-def test_unwritable_sqlite_path_is_one_storage_error(tmp_path: Path) -> None:
-    with pytest.raises(StorageError, match="unable to open database file"):
-        open_storage(f"sqlite:///{tmp_path}/missing-dir/hpo.db")
+def test_a_sqlite_path_that_cannot_be_a_database_says_why(tmp_path: Path) -> None:
+    with pytest.raises(StorageError, match=r"directory .*missing-dir does not exist"):
+        open_storage(f"sqlite:///{tmp_path}/missing-dir/hpo.db", patience=600)
+    with pytest.raises(StorageError, match="is a directory, not a database file"):
+        open_storage(f"sqlite:///{tmp_path}", patience=600)
+    assert not (tmp_path / "missing-dir").exists()
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(
+    ("query", "needle"),
+    [("", "does not exist"), ("?sslmode=bogus", 'invalid sslmode value: "bogus"')],
+    ids=["missing-database", "invalid-sslmode"],
+)
+def test_a_storage_that_cannot_work_is_not_waited_for(
+    pg_server: None, caplog: pytest.LogCaptureFixture, query: str, needle: str
+) -> None:
+    """A worker waits for a restarting database; not for one that does not exist."""
+    url = db_url("hpo_no_such_database") + query
+    with pytest.raises(StorageError, match=needle) as raised:
+        open_storage(url, patience=600)
+    assert "\n" not in str(raised.value)
+    assert not [r for r in caplog.records if "retrying" in r.getMessage()]
 
 
 def test_describe_db_error_keeps_the_first_line() -> None:

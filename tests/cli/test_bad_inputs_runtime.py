@@ -1,0 +1,76 @@
+"""Bad inputs met at run time (storage URLs, damaged studies, ports, trial code): each is one
+line on stderr and nothing else, exit 2 for invalid input or 1 for a failed environment, no
+traceback, and the storage left as it was."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import assert_one_line_error, db_url, hpo_cli
+
+
+def assert_only_one_line(
+    result: subprocess.CompletedProcess[str], code: int, *needles: str
+) -> None:
+    """One ``error:`` line and nothing else on stderr (no retry warnings before it)."""
+    assert_one_line_error(result, code, *needles)
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+
+
+# -- storages that cannot work: no waiting, no retries -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "needle"),
+    [("missing-dir/hpo.db", "does not exist"), (".", "is a directory")],
+    ids=["missing-dir", "directory"],
+)
+@pytest.mark.parametrize("command", ["worker", "status"])
+def test_a_sqlite_path_that_cannot_be_a_database(
+    tmp_path: Path, path: str, needle: str, command: str
+) -> None:
+    args = ["worker", "--study", "x"] if command == "worker" else ["status"]
+    result = hpo_cli(*args, storage=f"sqlite:///{tmp_path / path}")
+    assert_only_one_line(result, 1, "cannot open storage", needle)
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(
+    ("query", "needle"),
+    [("", 'database "hpo_no_such_database" does not exist'), ("?sslmode=bogus", "sslmode")],
+    ids=["missing-database", "invalid-sslmode"],
+)
+def test_a_worker_does_not_wait_for_a_storage_that_cannot_work(
+    pg_server: None, query: str, needle: str
+) -> None:
+    result = hpo_cli("worker", "--study", "x", storage=db_url("hpo_no_such_database") + query)
+    assert_only_one_line(result, 1, "cannot open storage", needle)
+
+
+# -- storage URLs that are not valid ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "needle"),
+    [
+        ("postgresql+psycopg2://u:s3cret@127.0.0.1:abc/db", "port 'abc' is not a number"),
+        ("postgresql+psycopg2://u:s3cret@127.0.0.1:99999/db", "port '99999' is not a number"),
+        ("postgresql+psycopg2://u:s3cret@127.0.0.1:-1/db", "port '-1' is not a number"),
+        ("postgresql+psycopg2://u:s3cret@127.0.0.1:/db", "port '' is not a number"),
+        ("postgresql+psycopg2://u:s3cret@[::1/db", "is not a valid URL"),
+        ("grpc://127.0.0.1:http", "port 'http' is not a number"),
+    ],
+    ids=["letters", "too-big", "negative", "empty", "unclosed-ipv6", "grpc"],
+)
+@pytest.mark.parametrize("command", ["status", "worker"])
+def test_a_storage_url_with_a_bad_port_is_invalid_input(
+    url: str, needle: str, command: str
+) -> None:
+    args = ["worker", "--study", "x"] if command == "worker" else ["status"]
+    result = hpo_cli(*args, storage=url)
+    assert_only_one_line(result, 2, needle)
+    assert "s3cret" not in result.stderr + result.stdout
