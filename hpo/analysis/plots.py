@@ -16,6 +16,7 @@ from matplotlib.figure import Figure
 
 from hpo.analysis.compare import Comparison
 from hpo.analysis.importance_result import StudyImportance
+from hpo.analysis.report_html import label as plotly_label
 
 X_AXES = (("trial", "trials finished"), ("seconds", "compute (s)"))
 
@@ -80,7 +81,9 @@ def curves_figure(comparison: Comparison, axis: str) -> go.Figure:
                 name=tuner,
                 legendgroup=tuner,
                 showlegend=tuner not in shown,
-                hovertemplate=f"{study}<br>{label} %{{x}}<br>best %{{y}}<extra></extra>",
+                hovertemplate=(
+                    f"{plotly_label(study)}<br>{label} %{{x}}<br>best %{{y}}<extra></extra>"
+                ),
             )
         )
         shown.add(tuner)
@@ -117,9 +120,15 @@ def importance_png(results: Sequence[StudyImportance], path: Path) -> Path:
             [e.value - e.low if e.low is not None else 0.0 for _, e in estimates],
             [e.high - e.value if e.high is not None else 0.0 for _, e in estimates],
         ]
-        ax.barh([p for p, _ in estimates], [e.value for _, e in estimates], xerr=errors)
+        names = [_plain(p) for p, _ in estimates]
+        ax.barh(names, [e.value for _, e in estimates], xerr=errors)
         where = f"epoch {result.epoch}" if result.epoch is not None else "final values"
         ax.set_title(f"{result.sampler}: PED-ANOVA ({where})")
         ax.set_xlabel("importance (5–95 % interval where shown)")
     figure.savefig(path, dpi=110)
     return path
+
+
+def _plain(text: str) -> str:
+    """A user's name as matplotlib text: a ``$`` would start its math mode (and fail)."""
+    return text.replace("$", r"\$")

@@ -97,14 +97,15 @@ def compare(
     for warning in comparison.warnings:
         log.warning("%s", warning)
     if out is not None:
+        from hpo.analysis.output import output_folder, writing
         from hpo.analysis.plots import write_html, write_png
 
-        out.mkdir(parents=True, exist_ok=True)
-        for written in (
-            write_png(comparison, out / "compare.png"),
-            write_html(comparison, out / "compare.html"),
-        ):
-            log.info("wrote %s", written)
+        with writing(output_folder(out)):
+            for written in (
+                write_png(comparison, out / "compare.png"),
+                write_html(comparison, out / "compare.html"),
+            ):
+                log.info("wrote %s", written)
     if as_json:
         typer.echo(json.dumps(comparison.to_json(), indent=2))
     else:

@@ -1,13 +1,9 @@
-"""hpo dashboard, driven in a real headless Chromium (Debian's chromium and chromedriver).
-
-.ci/run installs both; where they are missing outside CI the tests skip, saying so.
-"""
+"""hpo dashboard, driven in a real headless Chromium (Debian's chromium and chromedriver)."""
 
 from __future__ import annotations
 
 import io
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -17,16 +13,10 @@ from typing import Any
 
 import pytest
 
+from tests.analysis.browser import chromium, skip_without_chromium
 from tests.helpers import free_port, get_json, hpo_create_study, run_hpo, write_module
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
-
-if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()) and not os.environ.get("CI"):
-    pytest.skip(
-        "chromium and chromedriver are not installed (apt-get install chromium chromium-driver)",
-        allow_module_level=True,
-    )
+skip_without_chromium()
 
 SPACE = {name: {"_type": "uniform", "_value": [0, 1]} for name in ("x", "y", "z")}
 
@@ -63,26 +53,8 @@ def dashboard(sqlite_url: str, tmp_path: Path) -> Iterator[str]:
 
 @pytest.fixture
 def browser() -> Iterator[Any]:
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--disable-background-networking",
-        "--window-size=1400,1000",
-    ):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    driver.set_page_load_timeout(120)
-    try:
+    with chromium() as driver:
         yield driver
-    finally:
-        driver.quit()
 
 
 def _study_id(base: str, name: str) -> int:

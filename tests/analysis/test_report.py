@@ -10,7 +10,7 @@ from typing import Any
 import optuna
 from optuna.trial import TrialState
 
-from hpo.analysis.report import MAX_CURVES, _epoch_curves, _sample_with
+from hpo.analysis.report_study import MAX_CURVES, epoch_curves, sample_with
 from tests.helpers import hpo_create_study, run_hpo, write_module
 
 # A learning curve that ends at x: ASHA can judge a trial from its early epochs.
@@ -22,7 +22,7 @@ def run(params, report):
 """
 
 
-def test_a_pruned_studys_report_draws_pruned_and_completed_epoch_curves(
+def test_a_pruned_studys_report_draws_pruned_and_completedepoch_curves(
     tmp_path: Path, sqlite_url: str
 ) -> None:
     write_module(tmp_path, "curve", CURVE)
@@ -81,7 +81,7 @@ def test_epoch_curves_draw_only_the_latest_trials() -> None:
         )
         for n in range(MAX_CURVES + 50)
     ]
-    figure = _epoch_curves(trials, "acc")
+    figure = epoch_curves(trials, "acc")
     assert len(figure.data) == MAX_CURVES
     grey = [t for t in figure.data if t.line.color == "#aaaaaa"]
     assert len(grey) == MAX_CURVES // 2 and all(t.name == "pruned" for t in grey)
@@ -105,8 +105,8 @@ def test_parallel_coordinates_sample_keeps_the_best_and_the_order() -> None:
     for n, t in enumerate(trials):
         t.number = n
     best = trials[537]
-    drawn = _sample_with(trials, best, 300)
+    drawn = sample_with(trials, best, 300)
     assert len(drawn) == 300 and best in drawn
     assert [t.number for t in drawn] == sorted(t.number for t in drawn)
-    assert _sample_with(trials, best, 300) == drawn  # seeded: the same report twice
-    assert _sample_with(trials[:10], best, 300) == trials[:10]
+    assert sample_with(trials, best, 300) == drawn  # seeded: the same report twice
+    assert sample_with(trials[:10], best, 300) == trials[:10]

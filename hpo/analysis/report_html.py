@@ -1,0 +1,75 @@
+"""The report's markup, escaped by construction: every string a user chose (study, metric and
+parameter names, choice values, error messages) goes in through these functions only, which
+escape it; the page's own tags are the only markup that is not escaped.
+
+plotly draws its labels from a small markup language of its own (``<b>``, ``<br>``, links),
+so names in figure titles and hover text are escaped too (``label``): shown as written, never
+read as markup.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from typing import Any
+
+STYLE = (
+    "body{font-family:sans-serif;max-width:1100px;margin:2em auto;padding:0 1em}"
+    "pre{background:#f6f6f6;padding:1em;overflow-x:auto}h2{border-bottom:1px solid #ccc}"
+    ".warning{background:#fff3cd;border-left:4px solid #e0a800;padding:.5em 1em}"
+    "table{border-collapse:collapse;margin:1em 0}"
+    "td,th{border:1px solid #ddd;padding:.25em .6em;text-align:left;font-size:.9em}"
+)
+
+
+def label(text: str) -> str:
+    """A user's string inside a plotly title, axis title or hover template."""
+    # plotly reads "%{...}" in hover templates as a field: a name must not be one.
+    return html.escape(text).replace("%{", "%&#123;")
+
+
+def element(tag: str, text: str, css_class: str | None = None) -> str:
+    """``<tag>text</tag>``, the text escaped."""
+    attribute = f" class='{css_class}'" if css_class else ""
+    return f"<{tag}{attribute}>{html.escape(text)}</{tag}>"
+
+
+def pre(text: str) -> str:
+    return element("pre", text)
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    """An HTML table; every cell is escaped text (None: empty)."""
+
+    def cells(tag: str, values: Sequence[Any]) -> str:
+        return "".join(element(tag, "" if v is None else str(v)) for v in values)
+
+    body = "".join(f"<tr>{cells('td', row)}</tr>" for row in rows)
+    return f"<table><thead><tr>{cells('th', headers)}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def image(file: str, alt: str) -> str:
+    """One of the report's own PNGs (file names of ours, never a user's)."""
+    return f"<p><img src='{html.escape(file)}' alt='{html.escape(alt)}' width='900'></p>"
+
+
+class Figures:
+    """plotly figures as HTML, plotly.js inlined with the first one only (the page opens
+    offline and carries the library once)."""
+
+    def __init__(self) -> None:
+        self.drawn = 0
+
+    def html(self, figure: Any) -> str:
+        markup = figure.to_html(full_html=False, include_plotlyjs=self.drawn == 0)
+        self.drawn += 1
+        return f"<div class='figure'>{markup}</div>"
+
+
+def page(title: str, body: Sequence[str]) -> str:
+    """The whole document: ``body`` is markup made by the functions above."""
+    return (
+        "<!doctype html><html><head><meta charset='utf-8'>"
+        f"{element('title', title)}<style>{STYLE}</style></head>"
+        f"<body>{element('h1', title)}{''.join(body)}</body></html>"
+    )

@@ -1,0 +1,87 @@
+"""hpo report and compare's HTML escape every name a user chose: opened in a real headless
+Chromium, a study whose names carry script runs none of it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from tests.analysis.browser import chromium, skip_without_chromium
+from tests.helpers import hpo_create_study, run_hpo, write_module
+
+skip_without_chromium()
+
+
+def payload(where: str) -> str:
+    """Markup that records ``where`` in ``window.pwned`` if the page runs it."""
+    return f"<img src=x onerror=\"(window.pwned=window.pwned||[]).push('{where}')\">"
+
+
+SCRIPT = "</script><script>(window.pwned=window.pwned||[]).push('value')</script>"
+GROUP = "g" + payload("study")
+METRIC = "acc" + payload("metric")
+# "$...$" too: matplotlib would read it as math (and fail on the unknown command).
+PARAM = "lr $\\nope$" + payload("param")
+
+OBJECTIVE = f"""
+def run(params, report):
+    value = params[{PARAM!r}] + (0.5 if params["opt"] == "plain" else 0.0)
+    for epoch in range(1, 4):
+        report(value * epoch / 3, epoch)
+    return value
+"""
+
+
+def test_a_report_of_hostile_names_runs_no_script(tmp_path: Path, sqlite_url: str) -> None:
+    write_module(tmp_path, "hostile", OBJECTIVE)
+    config = {
+        "config": {
+            "experimentName": GROUP,
+            "maxTrialNum": 16,
+            "model": "hostile",
+            "seed": 2,
+            "pruner": "none",
+            "metrics": {METRIC: "maximize"},
+        },
+        "search_space": {
+            PARAM: {"_type": "uniform", "_value": [0, 1]},
+            "opt": {"_type": "choice", "_value": ["plain", SCRIPT]},
+        },
+    }
+    hpo_create_study(tmp_path, config, sqlite_url, "--sampler", "random,tpe")
+    ran = run_hpo("worker", "--group", GROUP, storage=sqlite_url, cwd=tmp_path)
+    assert ran.returncode == 0, ran.stderr
+    made = run_hpo(
+        "report", GROUP, "--out", "rep", "--bootstrap", "3", storage=sqlite_url, cwd=tmp_path
+    )
+    assert made.returncode == 0, made.stderr
+    compared = run_hpo("compare", GROUP, "--out", "cmp", storage=sqlite_url, cwd=tmp_path)
+    assert compared.returncode == 0, compared.stderr
+
+    with chromium() as browser:
+        for page in (tmp_path / "rep" / "report.html", tmp_path / "cmp" / "compare.html"):
+            text = _open(browser, page)
+            assert browser.execute_script("return window.pwned || []") == [], page
+            assert browser.execute_script("return document.images.length") == _own_images(page)
+            if page.name == "report.html":
+                # Shown as the text it is, not dropped: the names are there to read.
+                for name in (GROUP, METRIC, PARAM):
+                    assert name in text, name
+
+
+def _open(browser: Any, page: Path) -> str:
+    """Load ``page`` and wait for plotly to draw its figures; the page's visible text."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    browser.get(page.as_uri())
+    WebDriverWait(browser, 120).until(
+        expected_conditions.presence_of_element_located((By.CSS_SELECTOR, ".plotly .main-svg"))
+    )
+    return str(browser.find_element(By.TAG_NAME, "body").text)
+
+
+def _own_images(page: Path) -> int:
+    """The <img> elements the report itself shows: its PNG figures."""
+    return sum(1 for png in page.parent.glob("*.png")) if page.name == "report.html" else 0
