@@ -20,7 +20,7 @@ from optuna.storages import BaseStorage
 from hpo.errors import StorageError
 from hpo.optuna_compat import storage_backend
 from hpo.storage.transient import is_transient
-from hpo.storage.url import root_cause
+from hpo.storage.url import mask_url, root_cause
 from hpo.text import first_line
 
 log = logging.getLogger("hpo.worker")
@@ -68,7 +68,7 @@ class StorageRetry:
                     raise
                 attempt += 1
                 waited = time.monotonic() - started
-                reason = first_line(root_cause(exc), limit=QUOTED)
+                reason = mask_url(first_line(root_cause(exc), limit=QUOTED))
                 if waited + wait > self.patience:
                     raise StorageError(
                         f"storage unreachable for {waited:.0f}s while {what}; giving up: {reason}"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from urllib.parse import unquote, unquote_plus
 
 import sqlalchemy.engine
 import sqlalchemy.exc
@@ -22,7 +23,22 @@ DEFAULT_URL = "sqlite:///hpo.db"
 MAX_PORT = 65535
 
 _SCHEMES = ("sqlite", "postgresql", "postgres", "mysql", "mariadb", "grpc")
-_PASSWORD_IN_URL = re.compile(r"(?P<head>[a-z0-9+.\-]+://[^:/@\s]*:)(?P<pw>[^@\s]*)(?=@)", re.I)
+#: ``user:PASSWORD@host``: the password runs to the ``@`` that a host follows (it may hold
+#: ``@`` and ``/`` itself when the user did not percent-encode them).
+_PASSWORD_IN_URL = re.compile(
+    r"(?P<head>[a-z][a-z0-9+.\-]*://[^:/@\s'\"]*:)(?P<pw>[^\s'\"]*?)"
+    r"(?=@[^@\s'\"/?#]*(?:[/?#\s'\"]|$))",
+    re.I,
+)
+#: ``password=…`` as a URL query (``?password=s3cret``), a libpq keyword/value string
+#: (``password='s e' host=db``) or a DSN inside a query (``password%3Ds3cret``); also the
+#: other names drivers accept for it (PyMySQL's ``passwd``, ODBC's ``pwd``, libpq's
+#: ``sslpassword``).
+_PASSWORD_KEYWORD = re.compile(
+    r"(?P<head>(?<![a-z_])(?:ssl)?(?:password|passwd|pwd)(?:\s*=\s*|%3D))"
+    r"(?P<pw>'(?:[^'\\]|\\.)*'|\"[^\"]*\"|[^&\s;,)'\"]*)",
+    re.I,
+)
 
 
 def resolve_url(value: str | None) -> str:
@@ -51,6 +67,13 @@ def resolve_url(value: str | None) -> str:
 def _check_parts(url: str) -> None:
     """A port that is not one, or a URL SQLAlchemy cannot parse, named before connecting (the
     driver would raise a bare ValueError from deep inside)."""
+    userinfo = _PASSWORD_IN_URL.search(url)
+    if userinfo and "@" in userinfo.group("pw"):
+        # SQLAlchemy would take what follows the first @ for the host, and drivers then print
+        # that part of the password in their errors.
+        raise InvalidInputError(
+            f"storage {mask_url(url)!r}: the password holds an @; write it as %40"
+        )
     port = port_text(url)
     if port is not None and not (port.isdigit() and 0 < int(port) <= MAX_PORT):
         raise InvalidInputError(
@@ -81,20 +104,31 @@ def scheme_of(url: str) -> str:
 
 
 def mask_url(url: str) -> str:
-    """The URL with its password replaced by ``***`` (for every message and log line)."""
-    return _PASSWORD_IN_URL.sub(lambda m: m.group("head") + "***", url)
+    """The URL with its password replaced by ``***``, in every form a URL can carry one
+    (``user:pw@``, ``?password=``, a libpq ``password=`` keyword), for every message and log."""
+    text = _PASSWORD_IN_URL.sub(lambda m: m.group("head") + "***", url)
+    return _PASSWORD_KEYWORD.sub(lambda m: m.group("head") + "***", text)
 
 
 def scrub(text: str, url: str) -> str:
-    """``text`` with the URL's password removed wherever it appears."""
-    password = _password_of(url)
-    text = _PASSWORD_IN_URL.sub(lambda m: m.group("head") + "***", text)
-    return text.replace(password, "***") if password else text
+    """``text`` with the URL's passwords removed wherever they appear, in any form (a driver's
+    error may quote one decoded: ``p@ss`` for ``p%40ss``)."""
+    text = mask_url(text)
+    for password in sorted(passwords_of(url), key=len, reverse=True):
+        text = text.replace(password, "***")
+    return text
 
 
-def _password_of(url: str) -> str | None:
-    match = _PASSWORD_IN_URL.search(url)
-    return match.group("pw") if match and match.group("pw") else None
+def passwords_of(url: str) -> set[str]:
+    """Every password in the URL, as written and as decoded."""
+    found = [m.group("pw") for m in _PASSWORD_IN_URL.finditer(url)]
+    for match in _PASSWORD_KEYWORD.finditer(unquote(url)):
+        value = match.group("pw")
+        if value[:1] in "'\"" and len(value) > 1:  # libpq quotes, with \' and \\ escapes
+            value = re.sub(r"\\(.)", r"\1", value[1:-1])
+        found.append(value)
+    forms = {form for pw in found for form in (pw, unquote(pw), unquote_plus(pw))}
+    return {form for form in forms if form and form != "***"}
 
 
 def root_cause(exc: BaseException) -> BaseException:

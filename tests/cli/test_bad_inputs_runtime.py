@@ -5,6 +5,7 @@ traceback, and the storage left as it was."""
 from __future__ import annotations
 
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -74,3 +75,58 @@ def test_a_storage_url_with_a_bad_port_is_invalid_input(
     result = hpo_cli(*args, storage=url)
     assert_only_one_line(result, 2, needle)
     assert "s3cret" not in result.stderr + result.stdout
+
+
+# -- passwords in every form a URL carries them ------------------------------------------------
+
+#: (how the password is written into the URL, exit code, what the error says). The database
+#: does not exist: an error at once, no retries, a real driver message.
+PASSWORD_FORMS = [
+    ("userinfo", lambda url: url.replace("postgres@", "postgres:s3cret@"), 1, "postgres:***@"),
+    ("query", lambda url: url + "?password=s3cret", 1, "password=***"),
+    ("query-2nd", lambda url: url + "?sslmode=disable&password=s3cret", 1, "password=***"),
+    ("encoded", lambda url: url.replace("postgres@", "postgres:s3c%40ret@"), 1, "postgres:***@"),
+    # SQLAlchemy would read "ret@host" as the host, and the driver print it
+    ("raw-at", lambda url: url.replace("postgres@", "postgres:s3c@ret@"), 2, "write it as %40"),
+]
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(
+    ("form", "code", "needle"),
+    [form[1:] for form in PASSWORD_FORMS],
+    ids=[form[0] for form in PASSWORD_FORMS],
+)
+@pytest.mark.parametrize("command", ["status", "worker", "best"])
+def test_no_password_form_is_printed(
+    pg_server: None, form: Callable[[str], str], code: int, needle: str, command: str
+) -> None:
+    url = form(db_url("hpo_no_such_database"))
+    assert "s3c" in url
+    args = {"status": ["status"], "worker": ["worker", "--study", "x"], "best": ["best", "x"]}
+    result = hpo_cli(*args[command], storage=url)
+    assert_only_one_line(result, code, needle)
+    output = result.stdout + result.stderr
+    assert "s3c" not in output and "ret@" not in output, output
+
+
+@pytest.mark.postgres
+def test_a_created_study_names_its_storage_without_the_query_password(
+    tmp_path: Path, pg_url: str
+) -> None:
+    from tests.helpers import run_hpo, write_json
+
+    write_json(tmp_path / "space.json", {"x": {"_type": "uniform", "_value": [0, 1]}})
+    url = f"{pg_url}?password=s3cret"
+    created = run_hpo(
+        "create-study",
+        "--space",
+        "space.json",
+        "--objective",
+        "math:sqrt",
+        storage=url,
+        cwd=tmp_path,
+    )
+    assert created.returncode == 0, created.stderr
+    assert "password=***" in created.stdout + created.stderr
+    assert "s3cret" not in created.stdout + created.stderr

@@ -36,10 +36,41 @@ from tests.helpers import db_url
         ("postgresql://hpo@db/hpo", "postgresql://hpo@db/hpo"),
         ("mysql+pymysql://root:@localhost/x", "mysql+pymysql://root:***@localhost/x"),
         ("sqlite:///hpo.db", "sqlite:///hpo.db"),
+        # an unencoded @ or / in the password: all of it up to the host's @
+        ("postgresql://u:p@ss@db/x?y=a@b", "postgresql://u:***@db/x?y=a@b"),
+        ("postgresql://u:p/w@[::1]:5432/x", "postgresql://u:***@[::1]:5432/x"),
+        # the password as a query parameter, under each name drivers accept
+        ("postgresql://u@db/x?password=s3cret", "postgresql://u@db/x?password=***"),
+        (
+            "postgresql://u@db/x?sslmode=require&PASSWORD=s3cret&connect_timeout=3",
+            "postgresql://u@db/x?sslmode=require&PASSWORD=***&connect_timeout=3",
+        ),
+        ("mysql+pymysql://u@db/x?passwd=s3cret", "mysql+pymysql://u@db/x?passwd=***"),
+        ("postgresql://u@db/x?sslpassword=s3cret", "postgresql://u@db/x?sslpassword=***"),
+        # a libpq keyword/value string, quoted or not, and one percent-encoded in a query
+        ("host=db password='s e\\'cret' user=u", "host=db password=*** user=u"),
+        ("host=db password = s3cret user=u", "host=db password = *** user=u"),
+        (
+            "postgresql:///?dsn=host%3Ddb%20password%3Ds3cret",
+            "postgresql:///?dsn=host%3Ddb%20password%3D***",
+        ),
     ],
 )
 def test_mask_url(url: str, masked: str) -> None:
     assert mask_url(url) == masked
+
+
+@pytest.mark.parametrize(
+    ("url", "password"),
+    [
+        ("postgresql://hpo:p%40ss@db/hpo", "p@ss"),
+        ("postgresql://hpo@db/hpo?password=s%26cret", "s&cret"),
+        ("postgresql://hpo@db/hpo?password=s+cret", "s cret"),
+        ("postgresql:///?dsn=host%3Ddb%20password%3D%27s%20e%27", "s e"),
+    ],
+)
+def test_scrub_removes_the_decoded_password_a_driver_may_quote(url: str, password: str) -> None:
+    assert password not in scrub(f"error near {password!r} for {url}", url)
 
 
 def test_scrub_removes_the_password_from_any_text() -> None:
