@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -19,24 +20,78 @@ def load_all(path: Path) -> list[dict[str, Any]]:
     return [doc for doc in yaml.safe_load_all(path.read_text()) if doc]
 
 
-def test_compose_has_postgres_dashboard_and_scalable_gpu_workers() -> None:
-    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
-    services = compose["services"]
+def compose() -> dict[str, Any]:
+    loaded: dict[str, Any] = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    return loaded
+
+
+def workers(services: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {name: s for name, s in services.items() if name.startswith("worker")}
+
+
+def test_compose_has_postgres_dashboard_and_gpu_workers() -> None:
+    services = compose()["services"]
     postgres = services["postgres"]
     assert "pgdata:/var/lib/postgresql/data" in postgres["volumes"]
     assert "pg_isready" in " ".join(postgres["healthcheck"]["test"])
     assert "optuna-dashboard" in " ".join(services["dashboard"]["entrypoint"])
     assert services["dashboard"]["ports"] == ["127.0.0.1:8080:8080"]  # not open to the network
-    worker = services["worker"]
-    assert worker["command"][:2] == ["worker", "--study"]
-    [device] = worker["deploy"]["resources"]["reservations"]["devices"]
-    assert (
-        device["driver"] == "nvidia" and device["capabilities"] == ["gpu"] and device["count"] == 1
-    )
-    assert "container_name" not in worker  # or --scale worker=N would clash
     for service in services.values():
         assert service.get("env_file") == ".env"
         assert depends_ok(service)
+
+
+def test_compose_gives_each_worker_its_own_gpu() -> None:
+    gpus = []
+    for name, worker in workers(compose()["services"]).items():
+        [device] = worker["deploy"]["resources"]["reservations"]["devices"]
+        assert device["driver"] == "nvidia" and device["capabilities"] == ["gpu"], name
+        # "count: 1" on one scaled service gives every replica the first GPU.
+        assert "count" not in device and len(device["device_ids"]) == 1, name
+        gpus.extend(device["device_ids"])
+        assert "container_name" not in worker
+    assert len(gpus) >= 2 and len(set(gpus)) == len(gpus)
+
+
+def test_compose_restart_keeps_a_workers_own_stop() -> None:
+    for name, worker in workers(compose()["services"]).items():
+        # on-failure, always, unless-stopped would all start again a worker that stopped
+        # itself after 10 failed trials in a row (exit 1).
+        assert worker["restart"] == "no", name
+        assert "workers" in worker["profiles"], name  # `docker compose up -d` starts none
+
+
+def test_compose_requires_hpo_study_only_when_a_worker_starts(tmp_path: Path) -> None:
+    text = (ROOT / "docker-compose.yml").read_text()
+    # Compose interpolates "${VAR:?…}" for the whole file, whichever services start.
+    assert not re.search(r"(?<!\$)\$\{HPO_STUDY:\?", text)
+    fake_bin = tmp_path / "bin"
+    fake_bin.mkdir()
+    hpo = fake_bin / "hpo"
+    hpo.write_text('#!/bin/sh\necho "hpo $*"\n')
+    hpo.chmod(0o755)
+    for name, worker in workers(compose()["services"]).items():
+        entrypoint = worker["entrypoint"]
+        assert entrypoint[:2] == ["sh", "-c"], name
+        script = entrypoint[2].replace("$$", "$")  # as compose hands it to the container
+        path = f"{fake_bin}:/usr/bin:/bin"
+        started = subprocess.run(
+            ["sh", "-c", script],
+            env={"PATH": path, "HPO_STUDY": "digits"},
+            capture_output=True,
+            text=True,
+        )
+        assert started.stdout.split() == [
+            "hpo", "worker", "--study", "digits", "--stop-timeout", "20"
+        ]  # fmt: skip
+        missing = subprocess.run(
+            ["sh", "-c", script],
+            env={"PATH": path, "HPO_STUDY": ""},
+            capture_output=True,
+            text=True,
+        )
+        assert missing.returncode != 0 and "set HPO_STUDY" in missing.stderr
+        assert missing.stdout == ""
 
 
 def depends_ok(service: dict[str, Any]) -> bool:
@@ -63,31 +118,31 @@ def test_no_credentials_in_deployment_files() -> None:
 def test_docker_compose_accepts_the_file(tmp_path: Path) -> None:
     shutil.copy(ROOT / "docker-compose.yml", tmp_path / "docker-compose.yml")
     shutil.copy(ROOT / ".env.example", tmp_path / ".env")
-    result = subprocess.run(
-        ["docker-compose", "config"],
-        cwd=tmp_path,
-        env={"HPO_STUDY": "digits", "PATH": "/usr/bin:/bin"},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert result.returncode == 0, result.stderr
-    assert "digits" in result.stdout
-    missing = subprocess.run(
-        ["docker-compose", "config"],
-        cwd=tmp_path,
-        env={"PATH": "/usr/bin:/bin"},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert missing.returncode != 0 and "set HPO_STUDY" in missing.stderr
+    for extra in ({"HPO_STUDY": "digits"}, {}):  # PostgreSQL and the dashboard need no study
+        result = subprocess.run(
+            ["docker-compose", "config"],
+            cwd=tmp_path,
+            env={"PATH": "/usr/bin:/bin", **extra},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert result.returncode == 0, result.stderr
+        assert ("HPO_STUDY: digits" in result.stdout) == bool(extra)
+
+
+def k8s_docs() -> list[dict[str, Any]]:
+    return [
+        doc for path in sorted((ROOT / "deploy" / "k8s").glob("*.yaml")) for doc in load_all(path)
+    ]
+
+
+def named(docs: list[dict[str, Any]], kind: str, name: str) -> dict[str, Any]:
+    return next(d for d in docs if d["kind"] == kind and d["metadata"]["name"] == name)
 
 
 def test_kubernetes_manifests() -> None:
-    docs = [
-        doc for path in sorted((ROOT / "deploy" / "k8s").glob("*.yaml")) for doc in load_all(path)
-    ]
+    docs = k8s_docs()
     for doc in docs:
         assert {"apiVersion", "kind", "metadata"} <= doc.keys() and doc["metadata"]["name"]
     kinds = {(d["kind"], d["metadata"]["name"]) for d in docs}
@@ -95,21 +150,111 @@ def test_kubernetes_manifests() -> None:
         ("Service", "postgres"),
         ("Deployment", "hpo-postgres"),
         ("Job", "hpo-workers"),
+        ("Job", "hpo-create-study"),
     } <= kinds
-    job = next(d for d in docs if d["kind"] == "Job")
+    job = named(docs, "Job", "hpo-workers")
     assert job["spec"]["completionMode"] == "Indexed"
     assert job["spec"]["parallelism"] == job["spec"]["completions"]
     [container] = job["spec"]["template"]["spec"]["containers"]
     assert container["args"][0] == "worker"
     assert container["resources"]["limits"]["nvidia.com/gpu"] == 1
-    storage = next(e for e in container["env"] if e["name"] == "HPO_STORAGE")
-    assert storage["valueFrom"]["secretKeyRef"] == {"name": "hpo-db", "key": "HPO_STORAGE"}
+    assert secret_storage(container)
     grace = job["spec"]["template"]["spec"]["terminationGracePeriodSeconds"]
     stop_timeout = float(container["args"][container["args"].index("--stop-timeout") + 1])
     assert stop_timeout < grace  # the worker queues its trial again before the SIGKILL
-    postgres = next(d for d in docs if d["kind"] == "Deployment")
+    postgres = named(docs, "Deployment", "hpo-postgres")
     [pg] = postgres["spec"]["template"]["spec"]["containers"]
     assert pg["envFrom"] == [{"secretRef": {"name": "hpo-db"}}] and "readinessProbe" in pg
+
+
+def test_kubernetes_jobs_are_valid_as_the_api_checks_them() -> None:
+    for job in (d for d in k8s_docs() if d["kind"] == "Job"):
+        spec, pod = job["spec"], job["spec"]["template"]["spec"]
+        name = job["metadata"]["name"]
+        # The API accepts only Never or OnFailure in a Job; backoffLimitPerIndex and a
+        # podFailurePolicy need Never (each retry is a new pod).
+        assert pod["restartPolicy"] in ("Never", "OnFailure"), name
+        if "backoffLimitPerIndex" in spec or "podFailurePolicy" in spec:
+            assert pod["restartPolicy"] == "Never", name
+        if "backoffLimitPerIndex" in spec:
+            assert spec["completionMode"] == "Indexed", name
+        containers = {c["name"] for c in pod["containers"]}
+        for rule in spec.get("podFailurePolicy", {}).get("rules", []):
+            if rule["action"] == "FailIndex":
+                assert "backoffLimitPerIndex" in spec, name
+            codes = rule.get("onExitCodes")
+            if codes:
+                assert codes.get("containerName", next(iter(containers))) in containers
+                assert 0 not in codes["values"] and codes["operator"] in ("In", "NotIn")
+    workers = named(k8s_docs(), "Job", "hpo-workers")["spec"]
+    # A worker that stopped itself (exit 1) or was given bad input (2) is not started again.
+    [fail] = [r for r in workers["podFailurePolicy"]["rules"] if r["action"] == "FailIndex"]
+    assert {1, 2} <= set(fail["onExitCodes"]["values"])
+
+
+def test_every_claim_mounted_is_defined() -> None:
+    docs = k8s_docs()
+    defined = {d["metadata"]["name"] for d in docs if d["kind"] == "PersistentVolumeClaim"}
+    pods = [d["spec"]["template"]["spec"] for d in docs if d["kind"] in ("Job", "Deployment")]
+    claimed = {
+        v["persistentVolumeClaim"]["claimName"]
+        for pod in pods
+        for v in pod.get("volumes", [])
+        if "persistentVolumeClaim" in v
+    }
+    assert claimed and claimed <= defined, claimed - defined
+    for pod in pods:
+        volumes = {v["name"] for v in pod.get("volumes", [])}
+        for container in pod["containers"]:
+            assert {m["name"] for m in container.get("volumeMounts", [])} <= volumes
+
+
+def test_the_create_study_job_makes_the_study_the_workers_run() -> None:
+    docs = k8s_docs()
+    create = named(docs, "Job", "hpo-create-study")["spec"]["template"]["spec"]
+    workers = named(docs, "Job", "hpo-workers")["spec"]["template"]["spec"]
+    [creator] = create["containers"]
+    [worker] = workers["containers"]
+    args = creator["args"]
+    assert args[0] == "create-study"
+    # The database the workers use, not a throwaway SQLite file in the pod.
+    assert secret_storage(creator)
+    assert option(args, "--name") == option(worker["args"], "--study")
+    # Checkpoints on the volume every worker mounts, at the same path: a retry resumes.
+    checkpoint_dir = option(args, "--checkpoint-dir")
+    assert checkpoint_dir is not None
+    create_mount = claim_mount(create, creator, checkpoint_dir)
+    worker_mount = claim_mount(workers, worker, checkpoint_dir)
+    assert create_mount == worker_mount and create_mount[0] == "hpo-checkpoints"
+    # Data the workers read where the study's params say it is.
+    data_dir = next(a.split("=", 1)[1] for a in args if a.startswith("data_dir="))
+    assert claim_mount(workers, worker, data_dir)[0] == "hpo-datasets"
+
+
+def secret_storage(container: dict[str, Any]) -> bool:
+    storage = next((e for e in container.get("env", []) if e["name"] == "HPO_STORAGE"), None)
+    return storage is not None and storage["valueFrom"]["secretKeyRef"] == {
+        "name": "hpo-db",
+        "key": "HPO_STORAGE",
+    }
+
+
+def option(args: list[str], flag: str) -> str | None:
+    return args[args.index(flag) + 1] if flag in args else None
+
+
+def claim_mount(pod: dict[str, Any], container: dict[str, Any], path: str) -> tuple[str, str]:
+    """(claim, mount path) of the persistent volume that holds ``path`` in this container."""
+    claims = {
+        v["name"]: v["persistentVolumeClaim"]["claimName"]
+        for v in pod["volumes"]
+        if "persistentVolumeClaim" in v
+    }
+    for mount in container["volumeMounts"]:
+        where = mount["mountPath"].rstrip("/")
+        if (path == where or path.startswith(where + "/")) and mount["name"] in claims:
+            return claims[mount["name"]], where
+    raise AssertionError(f"{path} is on no persistent volume of {container['name']}")
 
 
 def test_slurm_array_script() -> None:
@@ -120,6 +265,47 @@ def test_slurm_array_script() -> None:
     assert re.search(r"^#SBATCH --gres=gpu:1$", text, re.M)
     assert re.search(r"^#SBATCH --signal=B:TERM@\d+$", text, re.M)
     assert "exec hpo worker --study" in text
+
+
+def test_slurm_script_activates_the_environment_it_names(tmp_path: Path) -> None:
+    """Run as a compute node would (hpo on no PATH): the worker is the venv's hpo."""
+    venv = tmp_path / "venv"
+    subprocess.run(
+        [sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120
+    )
+    (venv / "bin" / "hpo").write_text(
+        '#!/bin/sh\necho "$0 $* venv=$VIRTUAL_ENV storage=$HPO_STORAGE"\n'
+    )
+    (venv / "bin" / "hpo").chmod(0o755)
+    env_file = tmp_path / "hpo-env"
+    env_file.write_text("export HPO_STORAGE=postgresql+psycopg2://me@db/hpo\n")
+    script = str(ROOT / "deploy" / "slurm" / "hpo-workers.sbatch")
+    base = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "HPO_ENV_FILE": str(env_file)}
+    ran = subprocess.run(
+        ["bash", script],
+        env={**base, "HPO_STUDY": "s1", "HPO_VENV": str(venv)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stdout.split() == [
+        f"{venv}/bin/hpo", "worker", "--study", "s1", "--stop-timeout", "20",
+        f"venv={venv}", "storage=postgresql+psycopg2://me@db/hpo",
+    ]  # fmt: skip
+    # No environment where it says: one line naming it, before anything runs.
+    missing = subprocess.run(
+        ["bash", script],
+        env={**base, "HPO_STUDY": "s1", "HPO_VENV": str(tmp_path / "nowhere")},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert missing.returncode == 2 and missing.stdout == ""
+    assert missing.stderr.strip() == (
+        f"error: no hpo in {tmp_path / 'nowhere'} "
+        "(set HPO_VENV to the virtual environment hpo is installed in)"
+    )
 
 
 def test_dockerfile_installs_the_torch_the_project_pins() -> None:
