@@ -59,10 +59,10 @@ class HpoRDBStorage(HookedRDBStorage):
 def max_trials_of(spec_json: Mapping[str, Any] | None) -> int | None:
     """The trial budget in a stored spec's JSON (read inside the storage's transaction, where
     the spec is plain JSON: the storage sits below the study layer)."""
-    if not spec_json:
+    if not isinstance(spec_json, Mapping):  # a damaged spec: the commands on it say so
         return None
     value = spec_json.get("max_trials")
-    return int(value) if value is not None else None
+    return int(value) if isinstance(value, int | float) else None
 
 
 def state_counts(storage: BaseStorage, study_id: int) -> dict[TrialState, int]:

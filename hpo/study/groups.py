@@ -8,6 +8,7 @@ ones. ``hpo worker --group GROUP`` works on all of them (``hpo.worker.group``).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 from optuna.storages import BaseStorage
@@ -21,6 +22,7 @@ from hpo.study.config_file import SearchConfig
 from hpo.study.overrides import Overrides
 from hpo.study.seeds import derive_seed, new_study_seed
 from hpo.study.spec import StudySpec
+from hpo.study.store import spec_from_stored
 from hpo.tuners import resolve_sampler_name
 
 
@@ -93,8 +95,9 @@ def group_members(storage: BaseStorage, group: str) -> list[StudySpec]:
     members = []
     for frozen in sorted(storage.get_all_studies(), key=frozen_study_id):
         data = frozen.user_attrs.get(attrs.SPEC)
-        if data and data.get("group") == group:
-            members.append(StudySpec.from_json(data))
+        # A damaged study (a spec that is not an object) belongs to no group it can name.
+        if isinstance(data, Mapping) and data.get("group") == group:
+            members.append(spec_from_stored(data, frozen.study_name))
     if not members:
         raise StudyNotFoundError(f"no group named {group!r} (create one with --sampler a,b,…)")
     # Created repeat by repeat, samplers in the order given: keep it (a stable sort).

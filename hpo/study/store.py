@@ -14,6 +14,7 @@ from optuna.storages import BaseStorage
 from hpo import attrs, optuna_compat
 from hpo.errors import HpoError, StudyExistsError, StudyNotFoundError
 from hpo.study.spec import StudySpec
+from hpo.text import first_line, kind
 
 
 @dataclass(frozen=True)
@@ -93,7 +94,30 @@ def read_spec(storage: BaseStorage, study_id: int, name: str) -> StudySpec:
             f"study {name!r} has no hpo spec (was it created by plain Optuna?); "
             "create it with hpo create-study"
         )
-    return StudySpec.from_json(data)
+    return spec_from_stored(data, name)
+
+
+def spec_from_stored(data: object, name: str) -> StudySpec:
+    """The spec stored with study ``name``, or one HpoError when hpo cannot read it.
+
+    Anything with write access to the database can store anything in ``hpo:spec``: a damaged
+    study must fail the commands on it with one line, never a traceback, and never the
+    commands on the other studies (which catch this error and go on).
+    """
+    if not isinstance(data, Mapping):
+        raise HpoError(
+            f"study {name!r} is damaged: its {attrs.SPEC} is {kind(data)}, not a study spec "
+            "(delete it with hpo delete-study)"
+        )
+    try:
+        return StudySpec.from_json(data)
+    except HpoError as exc:
+        raise HpoError(f"study {name!r}: {exc}") from None
+    except (AttributeError, TypeError, ValueError, KeyError) as exc:
+        raise HpoError(
+            f"study {name!r} is damaged: its {attrs.SPEC} cannot be read "
+            f"({type(exc).__name__}: {first_line(exc)})"
+        ) from None
 
 
 def load_spec(storage: BaseStorage, name: str) -> tuple[int, StudySpec]:

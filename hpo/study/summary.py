@@ -14,7 +14,7 @@ from hpo.errors import HpoError
 from hpo.optuna_compat import FrozenStudy, frozen_study_id
 from hpo.storage import state_counts
 from hpo.study.spec import StudySpec
-from hpo.study.store import is_stopped
+from hpo.study.store import is_stopped, spec_from_stored
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,13 @@ class StudySummary:
     best_number: int | None
     n_pareto: int | None = None
     stopped: bool = False
+    #: Why hpo cannot read the study's spec (a damaged or newer study); None when it can.
+    unreadable: str | None = None
+
+    @property
+    def kind(self) -> str:
+        """``hpo`` for a study hpo runs, ``unreadable``, or ``optuna`` for a plain one."""
+        return "hpo" if self.spec else "unreadable" if self.unreadable else "optuna"
 
 
 def summaries(storage: BaseStorage) -> list[StudySummary]:
@@ -41,10 +48,11 @@ def summary_of(storage: BaseStorage, name: str) -> StudySummary:
 def _summary(storage: BaseStorage, frozen: FrozenStudy) -> StudySummary:
     study_id = frozen_study_id(frozen)
     data = frozen.user_attrs.get(attrs.SPEC)
+    spec = unreadable = None
     try:
-        spec = StudySpec.from_json(data) if data else None
-    except HpoError:
-        spec = None
+        spec = spec_from_stored(data, frozen.study_name) if data is not None else None
+    except HpoError as exc:  # listed as such; the other studies are untouched
+        unreadable = str(exc)
     counts = state_counts(storage, study_id)
     best_value = best_number = None
     n_pareto = None
@@ -56,4 +64,6 @@ def _summary(storage: BaseStorage, frozen: FrozenStudy) -> StudySummary:
             study = optuna.load_study(study_name=frozen.study_name, storage=storage)
             n_pareto = len(study.best_trials)
     stopped = is_stopped(frozen.user_attrs)
-    return StudySummary(frozen.study_name, spec, counts, best_value, best_number, n_pareto, stopped)
+    return StudySummary(
+        frozen.study_name, spec, counts, best_value, best_number, n_pareto, stopped, unreadable
+    )

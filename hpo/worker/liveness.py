@@ -30,8 +30,10 @@ from optuna.trial import TrialState
 
 from hpo import attrs
 from hpo import optuna_compat as compat
+from hpo.errors import HpoError
 from hpo.storage import StorageRetry, reset_session
 from hpo.study import StudySpec
+from hpo.study.store import spec_from_stored
 
 log = logging.getLogger("hpo.liveness")
 
@@ -187,9 +189,13 @@ class BeatWatcher(_Periodic):
         running_ids: set[int] = set()
         for frozen in self._storage.get_all_studies():
             data = frozen.user_attrs.get(attrs.SPEC)
-            if not data:
+            if data is None:
                 continue
-            spec = StudySpec.from_json(data)
+            try:
+                spec = spec_from_stored(data, frozen.study_name)
+            except HpoError as exc:  # a damaged study has no workers: watch the others
+                log.debug("beat watcher: %s", exc)
+                continue
             for trial in self._storage.get_all_trials(
                 compat.frozen_study_id(frozen), deepcopy=False, states=(TrialState.RUNNING,)
             ):

@@ -29,7 +29,6 @@ from hpo.errors import BudgetExhausted, HpoError
 from hpo.objectives import load_objective
 from hpo.storage import HpoRDBStorage, StorageRetry, state_counts
 from hpo.study import (
-    StudySpec,
     budget_text,
     derive_seed,
     is_stopped,
@@ -37,6 +36,7 @@ from hpo.study import (
     load_spec,
     time_left,
 )
+from hpo.study.store import spec_from_stored
 from hpo.text import duration
 from hpo.tuners import build_pruner, build_sampler, kind_of
 from hpo.worker.liveness import StaleTrialWatch, retry_callback
@@ -238,7 +238,7 @@ class Worker:
             if is_stopped(user_attrs):
                 return "the study was stopped (hpo stop)"
             if attrs.SPEC in user_attrs:  # budgets may have been raised since the worker started
-                self.spec = StudySpec.from_json(user_attrs[attrs.SPEC])
+                self.spec = spec_from_stored(user_attrs[attrs.SPEC], self.study_name)
         if time_left(self.spec) <= 0:
             assert self.spec.max_duration_s is not None
             return f"the study's time budget of {duration(self.spec.max_duration_s)} is used up"

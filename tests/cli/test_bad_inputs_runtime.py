@@ -8,9 +8,11 @@ import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
+import optuna
 import pytest
 
-from tests.helpers import assert_one_line_error, db_url, hpo_cli
+from hpo import attrs
+from tests.helpers import assert_one_line_error, db_url, hpo_cli, write_json
 
 
 def assert_only_one_line(
@@ -130,3 +132,70 @@ def test_a_created_study_names_its_storage_without_the_query_password(
     assert created.returncode == 0, created.stderr
     assert "password=***" in created.stdout + created.stderr
     assert "s3cret" not in created.stdout + created.stderr
+
+
+# -- a damaged study -------------------------------------------------------------------------
+
+DAMAGED_SPECS = {
+    "text": "garbage",
+    "list": [1, 2],
+    "empty": {},
+    "fields-missing": {"version": 1, "name": "x"},
+    "bad-seed": {"version": 1, "name": "x", "seed": "abc"},
+    "newer": {"version": 99},
+}
+
+
+def _snapshot(url: str) -> list[tuple[str, dict[str, object], int]]:
+    """Every study's name, user attributes and number of trials."""
+    return [
+        (
+            s.study_name,
+            s.user_attrs,
+            len(optuna.load_study(study_name=s.study_name, storage=url).trials),
+        )
+        for s in optuna.get_all_study_summaries(url)
+    ]
+
+
+@pytest.fixture
+def damaged(tmp_path: Path, request: pytest.FixtureRequest) -> str:
+    """A storage with a good hpo study, ``good``, and a damaged one, ``bad``."""
+    url = f"sqlite:///{tmp_path / 'hpo.db'}"
+    write_json(tmp_path / "space.json", {"x": {"_type": "uniform", "_value": [0, 1]}})
+    created = hpo_cli(
+        "create-study",
+        "--space",
+        "space.json",
+        "--name",
+        "good",
+        "--objective",
+        "math:sqrt",
+        storage=url,
+        cwd=tmp_path,
+    )
+    assert created.returncode == 0, created.stderr
+    optuna.create_study(study_name="bad", storage=url).set_user_attr(attrs.SPEC, request.param)
+    return url
+
+
+@pytest.mark.parametrize("damaged", DAMAGED_SPECS.values(), ids=DAMAGED_SPECS, indirect=True)
+def test_status_lists_a_damaged_study_and_the_others_untouched(damaged: str) -> None:
+    result = hpo_cli("status", storage=damaged)
+    assert result.returncode == 0, result.stderr
+    rows = {line.split()[0]: line for line in result.stdout.splitlines()[1:] if line.strip()}
+    assert set(rows) >= {"good", "bad"}, result.stdout
+    assert "tpe" in rows["good"]
+
+
+@pytest.mark.parametrize("damaged", DAMAGED_SPECS.values(), ids=DAMAGED_SPECS, indirect=True)
+@pytest.mark.parametrize(
+    "args",
+    [["worker", "--study", "bad"], ["best", "bad"], ["set-budget", "bad", "--max-trials", "5"]],
+    ids=["worker", "best", "set-budget"],
+)
+def test_commands_on_a_damaged_study_are_one_line(damaged: str, args: list[str]) -> None:
+    before = _snapshot(damaged)
+    result = hpo_cli(*args, storage=damaged)
+    assert_only_one_line(result, 1, "study 'bad'")
+    assert _snapshot(damaged) == before
