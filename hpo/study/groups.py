@@ -1,6 +1,7 @@
 """Comparison groups: one study per sampler (and per repeat) on the same experiment.
 
-``hpo create-study --space F --sampler tpe,random,cmaes --repeats 3`` makes nine studies,
+``hpo create-study --space F --sampler tpe,random,cmaes --repeats 3`` makes nine studies (all
+or none: ``create_studies``),
 ``GROUP-tpe-r1`` … ``GROUP-cmaes-r3``: the same space, objective, pruner and budget; repeat k
 of every sampler uses the same seed (derived from the group's), different repeats different
 ones. ``hpo worker --group GROUP`` works on all of them (``hpo.worker.group``).
@@ -8,7 +9,7 @@ ones. ``hpo worker --group GROUP`` works on all of them (``hpo.worker.group``).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from optuna.storages import BaseStorage
@@ -22,7 +23,7 @@ from hpo.study.config_file import SearchConfig
 from hpo.study.overrides import Overrides
 from hpo.study.seeds import derive_seed, new_study_seed
 from hpo.study.spec import StudySpec
-from hpo.study.store import spec_from_stored
+from hpo.study.store import Created, create_study, spec_from_stored
 from hpo.tuners import resolve_sampler_name
 
 
@@ -49,6 +50,24 @@ def plan_studies(
         config, replace(overrides, sampler=None), samplers, repeats, cwd=cwd
     )
     return Plan(group, specs, notices)
+
+
+def create_studies(
+    storage: BaseStorage, specs: Sequence[StudySpec], *, exist_ok: bool = False
+) -> list[Created]:
+    """Create every study of a plan, or none: a group half created (one member's name taken
+    by another experiment) would leave studies that no command asked for, and ``compare``
+    would find a group without some of its tuners."""
+    created: list[Created] = []
+    try:
+        for spec in specs:
+            created.append(create_study(storage, spec, exist_ok=exist_ok))
+    except BaseException:
+        for done in reversed(created):
+            if not done.reused:  # what existed before this call stays
+                storage.delete_study(done.study_id)
+        raise
+    return created
 
 
 def member_name(group: str, sampler: str, repeat: int, repeats: int) -> str:

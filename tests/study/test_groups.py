@@ -7,9 +7,17 @@ from pathlib import Path
 import optuna
 import pytest
 
-from hpo.errors import InvalidInputError
+from hpo.errors import InvalidInputError, StudyExistsError
 from hpo.storage import open_storage
-from hpo.study import Overrides, build_group, create_study, group_members, parse_config
+from hpo.study import (
+    Overrides,
+    build_group,
+    build_spec,
+    create_study,
+    group_members,
+    parse_config,
+)
+from hpo.study.groups import create_studies
 from hpo.worker import GroupWorker
 from tests.helpers import hpo_create_study, run_hpo, start_hpo, write_module
 
@@ -48,6 +56,50 @@ def test_a_group_is_one_study_per_sampler_and_repeat(sqlite_url: str, module: Pa
     for spec in specs:
         create_study(storage, spec)
     assert [s.name for s in group_members(storage, "cmp")] == [s.name for s in specs]
+
+
+@pytest.mark.parametrize("repeats", [1, 2])
+def test_a_group_is_created_whole_or_not_at_all(
+    sqlite_url: str, module: Path, repeats: int
+) -> None:
+    """One member's name is taken by another experiment: no member is left behind."""
+    storage = open_storage(sqlite_url)
+    config = parse_config({"config": {"experimentName": "grp"}, "search_space": SPACE})
+    _, specs, _ = build_group(
+        config, Overrides(seed=1, objective="math:sqrt"), ["tpe", "random"], repeats
+    )
+    other = parse_config({"search_space": {"z": {"_type": "uniform", "_value": [0, 1]}}})
+    taken, _ = build_spec(
+        other, Overrides(name=specs[-1].name, sampler="random", seed=1, objective="math:sqrt")
+    )
+    create_study(storage, taken)
+    before = [s.study_name for s in storage.get_all_studies()]
+
+    with pytest.raises(StudyExistsError, match="different search_space"):
+        create_studies(storage, specs)
+    assert [s.study_name for s in storage.get_all_studies()] == before
+    # The same group again, with the names free, is created in full.
+    storage.delete_study(storage.get_study_id_from_name(taken.name))
+    assert [c.spec.name for c in create_studies(storage, specs)] == [s.name for s in specs]
+
+
+def test_an_existing_member_stays_when_the_group_fails(sqlite_url: str, module: Path) -> None:
+    """With --exist-ok, members that existed before are reused, and kept when it fails."""
+    storage = open_storage(sqlite_url)
+    config = parse_config({"config": {"experimentName": "grp"}, "search_space": SPACE})
+    _, specs, _ = build_group(
+        config, Overrides(seed=1, objective="math:sqrt"), ["tpe", "random", "qmc"], 1
+    )
+    create_study(storage, specs[0])
+    other = parse_config({"search_space": {"z": {"_type": "uniform", "_value": [0, 1]}}})
+    taken, _ = build_spec(
+        other, Overrides(name=specs[2].name, sampler="qmc", seed=1, objective="math:sqrt")
+    )
+    create_study(storage, taken)
+
+    with pytest.raises(StudyExistsError):
+        create_studies(storage, specs, exist_ok=True)
+    assert [s.study_name for s in storage.get_all_studies()] == [specs[0].name, taken.name]
 
 
 def test_samplers_listed_twice_are_refused(module: Path) -> None:
