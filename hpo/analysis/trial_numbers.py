@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from optuna.storages import BaseStorage
 from optuna.trial import FrozenTrial
 
 from hpo import attrs
@@ -65,3 +66,12 @@ def _number(value: Any) -> float | None:
 def _whole(value: Any) -> int | None:
     number = _number(value)
     return None if number is None else int(number)
+
+
+def with_numbers(storage: BaseStorage, study: str, trial_json: dict[str, Any]) -> dict[str, Any]:
+    """A trial as ``hpo best`` prints it (``{"trial": N, ...}``), with the numbers above that
+    the trial has (a function objective may record none)."""
+    study_id = storage.get_study_id_from_name(study)
+    trial_id = storage.get_trial_id_from_study_id_trial_number(study_id, trial_json["trial"])
+    numbers = trial_numbers(storage.get_trial(trial_id)).to_json()
+    return {**trial_json, **{k: v for k, v in numbers.items() if v is not None}}

@@ -64,10 +64,20 @@ def best(
     ] = "json",
     storage: StorageOption = None,
 ) -> None:
-    """Print the best trial's params as JSON (the fixed params and its seed included)."""
+    """Print the best trial as JSON: its values and params (the fixed ones and its seed
+    included), the test accuracy of its best epoch, parameter count, epochs and seconds."""
+    from hpo.analysis.trial_numbers import with_numbers
     from hpo.study import best as best_of
 
-    typer.echo(json.dumps(best_of(open_storage(storage), study, output_format), indent=2))
+    store = open_storage(storage)
+    out = best_of(store, study, output_format)
+    if output_format == "json":
+        out = (
+            [with_numbers(store, study, t) for t in out]
+            if isinstance(out, list)
+            else with_numbers(store, study, out)
+        )
+    typer.echo(json.dumps(out, indent=2))
 
 
 @command("compare")
