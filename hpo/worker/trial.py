@@ -5,8 +5,8 @@ Outcomes:
 - COMPLETE: the objective returned a finite value for every metric.
 - PRUNED: the pruner stopped it; or it diverged (a NaN / infinite loss or result), so that
   samplers learn to avoid that region. The reason is in ``hpo:error``.
-- FAIL: anything else it raised (a bug, out of memory, missing data), reason in ``hpo:error``.
-  Memory is released and the worker goes on.
+- FAIL: anything else it raised (a bug, out of memory, missing data; ``sys.exit()`` too),
+  reason in ``hpo:error``. Memory is released and the worker goes on.
 - Interrupted (SIGTERM, Ctrl-C; ``hpo stop`` does not interrupt): FAIL and queued again with
   the same params; the retry gets the trial's directory back and may resume from it.
 - Lost: another worker failed it meanwhile (this worker's heartbeat did not reach the
@@ -35,7 +35,7 @@ from optuna.trial import TrialState
 
 from hpo import attrs, env
 from hpo import optuna_compat as compat
-from hpo.objectives import Attempt, AttemptInterrupted, Objective, failure_of
+from hpo.objectives import Attempt, AttemptInterrupted, Failure, Objective, failure_of
 from hpo.space import Space
 from hpo.storage import StorageRetry
 from hpo.study import StudySpec, derive_seed
@@ -153,8 +153,9 @@ def run_trial(ctx: TrialContext, trial: optuna.Trial) -> TrialEnd:
                 trial.number,
             )
             end = TrialEnd("lost")
-        except Exception as exc:
-            failure = failure_of(exc)
+        except (Exception, SystemExit) as exc:
+            # sys.exit() in a trial's code ends that trial, not the worker (nor its heartbeat).
+            failure = failure_of(exc) if isinstance(exc, Exception) else _exited(exc)
             trace = traceback.format_exc()
             del exc  # its frames hold the trial's tensors: let them go before freeing memory
             state = TrialState.PRUNED if failure.prunes else TrialState.FAIL
@@ -185,6 +186,12 @@ def run_trial(ctx: TrialContext, trial: optuna.Trial) -> TrialEnd:
 
 
 def _finish(
+def _exited(exc: SystemExit) -> Failure:
+    return Failure(
+        "error", f"the objective called sys.exit({exc.code!r}): a trial must return or raise"
+    )
+
+
     ctx: TrialContext,
     trial: optuna.Trial,
     reporter: WorkerReporter,

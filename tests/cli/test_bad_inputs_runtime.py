@@ -12,7 +12,15 @@ import optuna
 import pytest
 
 from hpo import attrs
-from tests.helpers import assert_one_line_error, db_url, hpo_cli, write_json
+from tests.helpers import (
+    assert_one_line_error,
+    db_url,
+    hpo_cli,
+    hpo_create_study,
+    run_hpo,
+    write_json,
+    write_module,
+)
 
 
 def assert_only_one_line(
@@ -116,8 +124,6 @@ def test_no_password_form_is_printed(
 def test_a_created_study_names_its_storage_without_the_query_password(
     tmp_path: Path, pg_url: str
 ) -> None:
-    from tests.helpers import run_hpo, write_json
-
     write_json(tmp_path / "space.json", {"x": {"_type": "uniform", "_value": [0, 1]}})
     url = f"{pg_url}?password=s3cret"
     created = run_hpo(
@@ -249,3 +255,33 @@ def test_a_group_that_cannot_be_created_whole_leaves_nothing(
     )
     assert_only_one_line(result, 2, taken, "exists already")
     assert _snapshot(url) == before
+
+
+# -- a trial's code that exits ---------------------------------------------------------------
+
+
+def test_a_trial_that_exits_fails_that_trial_not_the_worker(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'hpo.db'}"
+    write_module(
+        tmp_path,
+        "exits",
+        """
+        import sys
+
+        def run(params):
+            if params["x"] < 0.5:
+                sys.exit(3)
+            raise SystemExit(0)
+        """,
+    )
+    config = {
+        "config": {"maxTrialNum": 4},
+        "search_space": {"x": {"_type": "uniform", "_value": [0, 1]}},
+    }
+    hpo_create_study(tmp_path, config, url, "--objective", "exits.py:run", "--name", "ex")
+    worker = run_hpo("worker", "--study", "ex", storage=url, cwd=tmp_path)
+    assert worker.returncode == 0, worker.stderr
+    assert "worker 0 done" in worker.stderr and "error:" not in worker.stderr
+    trials = optuna.load_study(study_name="ex", storage=url).trials
+    assert [t.state for t in trials] == [optuna.trial.TrialState.FAIL] * 4
+    assert all("called sys.exit(" in t.user_attrs[attrs.ERROR] for t in trials)

@@ -63,6 +63,13 @@ def objectives(tmp_path: Path) -> Iterator[Path]:
 
         def fixed_params(params):
             return params["x"] + params["offset"]
+
+        def exits(params):
+            import sys
+
+            if params["k"] % 2:
+                sys.exit(3)
+            raise SystemExit(0)
         """,
     )
     sys.path.insert(0, str(tmp_path))
@@ -194,6 +201,25 @@ def test_a_failing_trial_is_failed_with_its_reason_and_the_worker_goes_on(
             assert "Traceback" in t.user_attrs["hpo:traceback"]
         else:
             assert t.state == TrialState.COMPLETE
+
+
+def test_a_trial_that_exits_is_failed_and_the_worker_goes_on(
+    storage_url: str, objectives: Path
+) -> None:
+    """sys.exit(3) or SystemExit(0) in a trial's code is that trial's failure."""
+    storage, name = make_study(
+        storage_url,
+        {"config": {"maxTrialNum": 6}, "search_space": SPACE},
+        objective="objectives:exits",
+        sampler="random",
+        seed=2,
+    )
+    stats = Worker(storage, name).run()
+    trials = optuna.load_study(study_name=name, storage=storage_url).trials
+    assert stats.failed == 6 and [t.state for t in trials] == [TrialState.FAIL] * 6
+    for t in trials:
+        code = 3 if t.params["k"] % 2 else 0
+        assert t.user_attrs[ERROR_ATTR].startswith(f"the objective called sys.exit({code})")
 
 
 def test_nan_result_is_pruned_as_divergence_with_a_reason(
