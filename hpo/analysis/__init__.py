@@ -2,9 +2,14 @@
 
 - ``load``: the studies a name stands for (a study, or a comparison group), their trials;
 - ``compare``: which tuner found the better model, how fast, how sure (statistics);
-- ``importance``: which parameter mattered, by PED-ANOVA and fANOVA, with intervals and flags;
-- ``tables``: both as terminal text; ``plots``: best-so-far curves (PNG, HTML);
-- ``report``: everything in one self-contained HTML file.
+  ``caveats``: what it must say about itself (an unfinished group, trials equal by seed);
+- ``importance``: which parameter mattered, by PED-ANOVA and fANOVA, with flags and notes;
+  ``importance_target`` (final values, or a pruned study's deepest common epoch),
+  ``importance_estimate`` (half-sample medians and intervals), ``importance_result``;
+- ``tables``: both as terminal text; ``plots``: best-so-far curves and importance bars;
+- ``trial_numbers``: what users report of a trial (test accuracy, parameters, epochs, time);
+- ``report``: everything in one self-contained HTML file (``report_study`` per study,
+  ``report_html`` its escaped markup), written where ``output`` says.
 """
 
 from __future__ import annotations
