@@ -74,11 +74,15 @@ def worker(
         raise typer.Exit(supervisor.run())
     # A worker may start while the database restarts: it waits a little for it.
     store = open_storage(storage, patience=WORKER_CONNECT_PATIENCE)
+    runner: GroupWorker | Worker
     if group is not None:
-        GroupWorker(store, group, n_trials=n_trials, stop_timeout=stop_timeout).run()
+        runner = GroupWorker(store, group, n_trials=n_trials, stop_timeout=stop_timeout)
     else:
         assert study is not None
-        Worker(store, study, n_trials=n_trials, stop_timeout=stop_timeout).run()
+        runner = Worker(store, study, n_trials=n_trials, stop_timeout=stop_timeout)
+    runner.run()
+    # Stopped now (a second signal): its trial is queued again, and the exit code says how.
+    raise typer.Exit(runner.stop.exit_code)
 
 
 @command("serve-storage")

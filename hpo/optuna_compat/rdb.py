@@ -100,6 +100,37 @@ class HookedRDBStorage(RDBStorage):
             yield session
 
 
+def fail_running_trial(
+    storage: HookedRDBStorage, trial_id: int, user_attrs: Mapping[str, Any]
+) -> bool:
+    """Fail a RUNNING trial and set ``user_attrs`` on it, in one transaction, so that the
+    reason comes with the failure (Optuna refuses attributes on a finished trial, and one
+    written before could land on a trial whose worker finishes it meanwhile). False when the
+    trial was not running: finished by its worker, or failed by another watcher first."""
+    trials = models.TrialModel
+    attrs_table = models.TrialUserAttributeModel
+    now = datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
+    with storage.session() as session:
+        result = session.execute(
+            sqlalchemy.update(trials)
+            .where(trials.trial_id == trial_id, trials.state == TrialState.RUNNING)
+            .values({trials.state: TrialState.FAIL, trials._datetime_complete_utc: now})
+        )
+        if cast("sqlalchemy.CursorResult[Any]", result).rowcount != 1:
+            return False
+        for key, value in user_attrs.items():
+            attr = session.scalars(
+                sqlalchemy.select(attrs_table).where(
+                    attrs_table.trial_id == trial_id, attrs_table.key == key
+                )
+            ).one_or_none()
+            if attr is None:
+                session.add(attrs_table(trial_id=trial_id, key=key, value_json=json.dumps(value)))
+            else:
+                attr.value_json = json.dumps(value)
+    return True
+
+
 def study_user_attr(session: RDBSession, study_id: int, key: str) -> Any:
     """A study's user attribute, read in ``session`` (None when absent)."""
     value_json = session.scalar(

@@ -47,6 +47,11 @@ class HpoRDBStorage(HookedRDBStorage):
         """Several epochs' values of a running trial in one transaction (Optuna: one each)."""
         compat_rdb.add_intermediate_values(self, trial_id, values)
 
+    def fail_stale_trial(self, trial_id: int, reason: str) -> bool:
+        """Fail a running trial whose worker went silent, with ``reason`` in its hpo:error;
+        False when it is not running any more (finished, or failed by another worker)."""
+        return compat_rdb.fail_running_trial(self, trial_id, {attrs.ERROR: reason})
+
     def register_worker(self, study_id: int) -> int:
         """A number unique to this worker within the study: 0, 1, 2, … in order of arrival."""
         return compat_rdb.next_study_counter(self, study_id, attrs.WORKER_COUNTER)

@@ -26,23 +26,54 @@ from typing import Any, Self
 import optuna
 from optuna.exceptions import UpdateFinishedTrialError
 from optuna.storages import BaseStorage, RetryHeartbeatStaleTrialCallback
-from optuna.trial import TrialState
+from optuna.trial import FrozenTrial, TrialState
 
 from hpo import attrs
 from hpo import optuna_compat as compat
 from hpo.errors import HpoError
-from hpo.storage import StorageRetry, reset_session
+from hpo.storage import HpoRDBStorage, StorageRetry, reset_session
 from hpo.study import StudySpec
 from hpo.study.store import spec_from_stored
 
 log = logging.getLogger("hpo.liveness")
 
 
+#: What a failed attempt records about its failure, which its retry must not inherit.
+ATTEMPT_ATTRS = (attrs.ERROR, attrs.TRACEBACK)
+
+
+class RetryCallback(RetryHeartbeatStaleTrialCallback):
+    """Optuna's retry, with the params, epochs and attributes of the failed attempt, but not
+    why that attempt failed: a retry that completes must not carry its predecessor's error."""
+
+    def __call__(self, study: optuna.Study, trial: FrozenTrial) -> None:
+        trial = copy.copy(trial)
+        trial.user_attrs = {k: v for k, v in trial.user_attrs.items() if k not in ATTEMPT_ATTRS}
+        super().__call__(study, trial)
+
+
 def retry_callback(spec: StudySpec) -> RetryHeartbeatStaleTrialCallback:
     """The callback that queues a failed trial again, with its params and reported epochs."""
-    return RetryHeartbeatStaleTrialCallback(
-        max_retry=spec.liveness.max_retry, inherit_intermediate_values=True
+    return RetryCallback(max_retry=spec.liveness.max_retry, inherit_intermediate_values=True)
+
+
+def stale_reason(grace_period: float) -> str:
+    """The hpo:error of a trial failed because its heartbeat stopped."""
+    return (
+        f"no heartbeat for {grace_period:.0f}s: its worker was killed, died or lost the "
+        "storage; failed by the liveness check"
     )
+
+
+def fail_stale(storage: BaseStorage, trial_id: int, grace_period: float) -> bool:
+    """Fail a running trial whose heartbeat stopped, saying why where the storage can."""
+    backend = compat.storage_backend(storage)
+    try:
+        if isinstance(backend, HpoRDBStorage):
+            return backend.fail_stale_trial(trial_id, stale_reason(grace_period))
+        return storage.set_trial_state_values(trial_id, state=TrialState.FAIL)
+    except UpdateFinishedTrialError:  # another worker failed it first
+        return False
 
 
 class _Periodic:
@@ -123,11 +154,9 @@ def fail_stale_trials(study: optuna.Study, patience: float = 120.0) -> list[int]
     retry = StorageRetry(patience, storage=storage)
     on_stale = compat.stale_trial_callback(storage)
     failed: list[int] = []
+    grace = getattr(compat.storage_backend(storage), "grace_period", None) or 0
     for stale_id in compat.stale_trial_ids(storage, compat.study_id(study)):
-        try:
-            if not storage.set_trial_state_values(stale_id, state=TrialState.FAIL):
-                continue
-        except UpdateFinishedTrialError:  # another worker failed it first
+        if not fail_stale(storage, stale_id, grace):
             continue
         failed.append(stale_id)
         if on_stale is None:
@@ -208,11 +237,7 @@ class BeatWatcher(_Periodic):
                     continue
                 if now - last[1] < spec.liveness.grace_period:
                     continue
-                try:
-                    won = self._storage.set_trial_state_values(tid, TrialState.FAIL)
-                except UpdateFinishedTrialError:  # its worker finished it meanwhile
-                    won = False
-                if won:
+                if fail_stale(self._storage, tid, spec.liveness.grace_period):
                     failed.append(tid)
                     log.info(
                         "trial %d of %r: no heartbeat for %ds, failed",

@@ -169,10 +169,16 @@ class Worker:
         reason = self._stop_reason()
         if reason:
             return reason
-        trial = self._claim()
+        # From the claim to the recorded result, a second signal lets the trial end first.
+        self.stop.in_trial = True
+        try:
+            trial = self._claim()
+            if trial is not None:
+                self._count(run_trial(self._trial_context(), trial))
+        finally:
+            self.stop.in_trial = False
         if trial is None:
             return self.drain() if drain else BUDGET_SPENT
-        self._count(run_trial(self._trial_context(), trial))
         if self.stats.interrupted:
             return f"stopped by {self.stop.name}; its trial will be retried"
         if compat.stop_requested(self.study):

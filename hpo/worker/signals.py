@@ -4,8 +4,14 @@ On the first signal the worker stops at the next safe point: between trials at o
 a trial at the end of the current epoch (its training state is saved; the trial is queued
 again and its retry resumes from that epoch). If the epoch does not end within
 ``timeout`` seconds, the trial is interrupted where it is and queued again the same way;
-either way the worker exits 0. A second signal exits at once (the trial is then failed and
-queued again by the heartbeat check of another worker).
+either way the worker exits 0.
+
+A second signal stops now: the trial is interrupted where it is, failed with its reason and
+queued again (a few storage writes, no waiting for the epoch), and the worker exits
+128 + the signal's number; if the trial's result is being recorded, once it is. Nothing is
+left RUNNING for another worker's grace period. Between trials it exits at once. A third
+signal exits at once whatever it is doing (the trial is then failed and queued again by the
+heartbeat check of another worker).
 
 The timeout should stay below the grace that schedulers give before SIGKILL (Kubernetes and
 Slurm: 30 s).
@@ -40,12 +46,21 @@ class GracefulStop:
     def __init__(self, timeout: float) -> None:
         self.timeout = timeout
         self.signal: int | None = None
-        self.in_objective = False  # the worker sets it while the objective runs
+        self.signals = 0  # how many stop signals came
+        # The worker sets these: while it holds a trial (claimed, not yet recorded), and
+        # while that trial can be interrupted (sampling its params, running the objective).
+        self.in_trial = False
+        self.in_objective = False
         self._timer: threading.Timer | None = None
 
     @property
     def requested(self) -> bool:
         return self.signal is not None
+
+    @property
+    def exit_code(self) -> int:
+        """0 for a graceful stop (or none); 128 + the signal's number for a stop now."""
+        return 128 + self.signal if self.signal is not None and self.signals > 1 else 0
 
     @property
     def name(self) -> str:
@@ -67,9 +82,10 @@ class GracefulStop:
             signal.signal(INTERRUPT_SIGNAL, signal.SIG_DFL)
 
     def _handle(self, signum: int, frame: FrameType | None) -> None:
+        self.signals += 1
         if self.signal is not None:
-            log.warning("%s again: exiting now", signal.Signals(signum).name)
-            os._exit(128 + signum)
+            self._again(signum)
+            return
         self.signal = signum
         log.warning(
             "%s: stopping after the current epoch (at most %.0fs); send it again to exit now",
@@ -81,6 +97,21 @@ class GracefulStop:
         self._timer = threading.Timer(self.timeout, os.kill, (os.getpid(), INTERRUPT_SIGNAL))
         self._timer.daemon = True
         self._timer.start()
+
+    def _again(self, signum: int) -> None:
+        name = signal.Signals(signum).name
+        if self.signals == 2 and self.in_objective:
+            log.warning(
+                "%s again: queueing the trial again and exiting; a third exits at once", name
+            )
+            raise WorkerStopping
+        if self.signals == 2 and self.in_trial:
+            log.warning(
+                "%s again: exiting once the trial's result is recorded; a third exits at once", name
+            )
+            return
+        log.warning("%s again: exiting now", name)
+        os._exit(128 + signum)
 
     def _interrupt(self, signum: int, frame: FrameType | None) -> None:
         if self.in_objective:

@@ -131,12 +131,14 @@ def run_trial(ctx: TrialContext, trial: optuna.Trial) -> TrialEnd:
     # The heartbeat runs until the result is recorded, through any storage outage.
     with Heartbeat(ctx.storage, compat.trial_id(trial), spec.liveness.heartbeat_interval):
         try:
-            params = ctx.retry(
-                "sampling params", lambda: {**spec.params, **ctx.space.suggest(trial)}
-            )
+            # A stop now (a second signal) may interrupt it from here: an interrupted trial is
+            # failed and queued again below, never left RUNNING.
             ctx.stop.in_objective = True
             try:
                 outcome = ctx.objective.run(params, attempt)
+                params = ctx.retry(
+                    "sampling params", lambda: {**spec.params, **ctx.space.suggest(trial)}
+                )
             finally:
                 ctx.stop.in_objective = False
         except optuna.TrialPruned:
@@ -185,7 +187,6 @@ def run_trial(ctx: TrialContext, trial: optuna.Trial) -> TrialEnd:
     return end
 
 
-def _finish(
 def _exited(exc: SystemExit) -> Failure:
     return Failure(
         "error", f"the objective called sys.exit({exc.code!r}): a trial must return or raise"
@@ -193,6 +194,7 @@ def _exited(exc: SystemExit) -> Failure:
 
 
     ctx: TrialContext,
+def _finish(
     trial: optuna.Trial,
     reporter: WorkerReporter,
     state: TrialState,

@@ -12,7 +12,13 @@ from hpo import attrs
 from hpo.optuna_compat import RETRY_OF, enter_optimize_loop, trial_id
 from hpo.storage import HpoRDBStorage, open_storage
 from hpo.study import Overrides, StudySpec, build_spec, create_study, parse_config
-from hpo.worker.liveness import BeatWatcher, Heartbeat, fail_stale_trials, retry_callback
+from hpo.worker.liveness import (
+    BeatWatcher,
+    Heartbeat,
+    fail_stale_trials,
+    retry_callback,
+    stale_reason,
+)
 from tests.helpers import wait_for
 
 GRACE = 2
@@ -51,9 +57,12 @@ def test_a_silent_trial_is_failed_and_retried_with_its_params_a_beating_one_is_n
     by_number = {t.number: t for t in study.get_trials(deepcopy=False)}
     assert by_number[silent.number].state == TrialState.FAIL
     assert by_number[alive.number].state == TrialState.RUNNING
+    assert by_number[silent.number].user_attrs[attrs.ERROR] == stale_reason(GRACE)
+    assert attrs.ERROR not in by_number[alive.number].user_attrs
     [retry] = [t for t in by_number.values() if t.state == TrialState.WAITING]
     assert retry.system_attrs[RETRY_OF] == silent.number
     assert retry.params == by_number[silent.number].params
+    assert attrs.ERROR not in retry.user_attrs  # why its predecessor failed is not its own
 
 
 def test_a_storage_without_heartbeats_gets_a_beat_counter() -> None:
@@ -84,5 +93,19 @@ def test_the_beat_watcher_fails_a_trial_whose_counter_stops_for_the_grace_period
     assert watcher.check(now=100.0 + 2 * GRACE + 6) == [tid]  # silent for the grace: failed
     trials = study.get_trials(deepcopy=False)
     assert trials[0].state == TrialState.FAIL
+    assert trials[0].user_attrs[attrs.ERROR] == stale_reason(GRACE)
     [retry] = [t for t in trials if t.state == TrialState.WAITING]
     assert retry.system_attrs[RETRY_OF] == trial.number
+    assert attrs.ERROR not in retry.user_attrs
+
+
+def test_a_trial_finished_by_its_worker_is_not_failed_nor_given_a_reason(
+    tmp_path: Path,
+) -> None:
+    storage, spec = _study(f"sqlite:///{tmp_path / 'hpo.db'}")
+    study = optuna.load_study(study_name=spec.name, storage=storage)
+    trial = study.ask()
+    study.tell(trial, 0.5)
+    assert not storage.fail_stale_trial(trial_id(trial), "stale")
+    [done] = study.get_trials(deepcopy=False)
+    assert done.state == TrialState.COMPLETE and attrs.ERROR not in done.user_attrs

@@ -9,6 +9,7 @@ import random
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -18,6 +19,7 @@ import torch
 from optuna.trial import TrialState
 
 from tests.helpers import (
+    ROOT,
     counted,
     free_port,
     hpo_create_study,
@@ -128,28 +130,102 @@ def test_sigterm_exits_0_and_the_trial_is_retried(tmp_path: Path, sqlite_url: st
     assert retry.user_attrs["hpo:resumed_from_epoch"] >= len(stopped.intermediate_values)
 
 
-def test_a_second_signal_exits_at_once(tmp_path: Path, sqlite_url: str) -> None:
+class _Lines:
+    """A process's stderr, read line by line from a thread (a test waits for a line)."""
+
+    def __init__(self, process: subprocess.Popen[str]) -> None:
+        self.lines: list[str] = []
+        assert process.stderr is not None
+        stream = process.stderr
+        self._thread = threading.Thread(target=lambda: self.lines.extend(stream), daemon=True)
+        self._thread.start()
+
+    def has(self, needle: str) -> bool:
+        return any(needle in line for line in self.lines)
+
+    def text(self) -> str:
+        self._thread.join(timeout=60)
+        return "".join(self.lines)
+
+
+def test_a_second_signal_stops_now_and_queues_the_trial_again(
+    tmp_path: Path, sqlite_url: str
+) -> None:
+    # The trial would sleep for 10 minutes, and the stop timeout lets it: only the second
+    # signal can end it in the test's time.
     write_module(
-        tmp_path, "sleepy", "import time\ndef run(params):\n    time.sleep(60)\n    return 1.0\n"
+        tmp_path,
+        "sleepy",
+        """
+        import pathlib, time
+
+        def run(params):
+            time.sleep(600)
+            pathlib.Path("returned").touch()
+            return 1.0
+        """,
     )
     config = {
         "config": {"experimentName": "twice", "model": "sleepy", "maxTrialNum": 1, **FAST_LIVENESS},
         "search_space": {"x": {"_type": "uniform", "_value": [0, 1]}},
     }
     hpo_create_study(tmp_path, config, sqlite_url)
-    a = start_hpo("worker", "--study", "twice", storage=sqlite_url, cwd=tmp_path)
+    a = start_hpo(
+        "worker", "--study", "twice", "--stop-timeout", "600", storage=sqlite_url, cwd=tmp_path
+    )
+    err = _Lines(a)
     wait_for(
         lambda: any(t.state == TrialState.RUNNING for t in trials(sqlite_url, "twice")),
         60,
         "the trial",
     )
     a.send_signal(signal.SIGTERM)
-    time.sleep(0.5)
-    sent = time.time()
+    wait_for(lambda: err.has("SIGTERM: stopping after the current epoch"), 60, "the first stop")
     a.send_signal(signal.SIGTERM)
-    a.wait(timeout=10)
-    assert time.time() - sent < 5
-    assert a.returncode == 128 + signal.SIGTERM
+    a.wait(timeout=300)
+    assert a.returncode == 128 + signal.SIGTERM, err.text()
+    assert "SIGTERM again: queueing the trial again" in err.text()
+    [stopped, retry] = trials(sqlite_url, "twice")
+    assert stopped.state == TrialState.FAIL, err.text()
+    assert stopped.user_attrs["hpo:error"] == "worker stopped by SIGTERM"
+    assert retry.state == TrialState.WAITING and retry.params == stopped.params
+    assert "hpo:error" not in retry.user_attrs
+    assert not (tmp_path / "returned").exists()
+
+
+@pytest.mark.parametrize(
+    ("in_trial", "signals", "code", "said"),
+    [
+        (False, 2, 143, "SIGTERM again: exiting now"),  # between trials: at once
+        (True, 2, None, "exiting once the trial's result is recorded"),
+        (True, 3, 143, "SIGTERM again: exiting now"),  # a third: at once, whatever it does
+    ],
+    ids=["idle", "recording", "third"],
+)
+def test_repeated_signals_outside_the_objective(
+    in_trial: bool, signals: int, code: int | None, said: str
+) -> None:
+    """GracefulStop in a real process of its own, where the worker would be recording a
+    result (in a trial, outside the objective) or between trials."""
+    script = f"""
+import os, signal, sys, logging
+logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(message)s")
+from hpo.worker.signals import GracefulStop
+stop = GracefulStop(600)
+stop.install()
+stop.in_trial = {in_trial}
+for _ in range({signals}):
+    os.kill(os.getpid(), signal.SIGTERM)
+print("still here", stop.exit_code, flush=True)
+"""
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, cwd=ROOT
+    )
+    assert said in result.stderr
+    if code is None:  # it goes on to record the result, then exits with the stop's code
+        assert result.returncode == 0 and result.stdout.split() == ["still", "here", "143"]
+    else:
+        assert result.returncode == code and "still here" not in result.stdout
 
 
 def test_an_objective_that_never_reports_is_interrupted_after_the_stop_timeout(
