@@ -2,13 +2,15 @@
 
 Small images (≤ 64 px, e.g. CIFAR-10) get a random translation by up to 1/8 of their size
 (4 pixels at 32 px: pad and crop, as in the fast ResNet-9 report's recipe) and a horizontal
-flip where the data set allows it (not for digits). Large images are stored
-at 8/7 of the model's resolution (256 for 224) and get a random-resized crop plus flip for
-training, a centre crop for evaluation. All of it works on the whole batch at once, on the
-GPU when the data lives there: no per-image Python.
+flip where the data set allows it (not for digits). Large images are stored whole at 8/7 of
+the model's resolution (256 for 224) with their aspect ratios, and get a random-resized crop
+from anywhere in the photo plus flip for training, a centre crop for evaluation. All of it
+works on the whole batch at once, on the GPU when the data lives there: no per-image Python.
 """
 
 from __future__ import annotations
+
+import math
 
 import torch
 from torch.nn import functional as F
@@ -17,21 +19,6 @@ from torch.nn import functional as F
 #: are small and fine-tuning from pretrained weights prefers whole objects.
 CROP_SCALE = (0.25, 1.0)
 CROP_RATIO = (3 / 4, 4 / 3)
-
-
-def channel_stats(images: torch.Tensor, chunk: int = 4096) -> tuple[torch.Tensor, torch.Tensor]:
-    """Per-channel mean and std of uint8 images in [0, 1] units, shape C×1×1."""
-    total = torch.zeros(images.shape[1], dtype=torch.float64)
-    total_sq = torch.zeros_like(total)
-    count = 0
-    for start in range(0, images.shape[0], chunk):
-        x = images[start : start + chunk].to(torch.float64) / 255.0
-        total += x.sum(dim=(0, 2, 3)).cpu()
-        total_sq += (x * x).sum(dim=(0, 2, 3)).cpu()
-        count += x.shape[0] * x.shape[2] * x.shape[3]
-    mean = total / count
-    std = (total_sq / count - mean * mean).clamp_min(1e-12).sqrt()
-    return mean.float().view(-1, 1, 1), std.float().view(-1, 1, 1)
 
 
 def random_translate_flip(
@@ -52,29 +39,67 @@ def random_translate_flip(
 
 
 def random_resized_crop_flip(
-    images: torch.Tensor, size: int, generator: torch.Generator, *, flip: bool = True
+    images: torch.Tensor,
+    size: int,
+    generator: torch.Generator,
+    *,
+    aspect: torch.Tensor | None = None,
+    flip: bool = True,
 ) -> torch.Tensor:
-    """A random crop of each image (area and aspect ratio in CROP_SCALE / CROP_RATIO),
-    resized to ``size`` with one batched ``roi_align``; half of them flipped. Returns float
-    pixels in [0, 255]."""
-    from torchvision.ops import roi_align
+    """A random crop of each image (area and aspect ratio in CROP_SCALE / CROP_RATIO of the
+    *original* photo), resized to ``size`` with one batched ``roi_align``; half of them
+    flipped. Returns float pixels in [0, 255].
 
+    ``aspect``: width / height of each original when the images are stored whole, squeezed
+    to a square (see ``decode``): the crop is drawn in the original's geometry, from anywhere
+    in it, and unsqueezed by the resampling. None: the stored images are the originals.
+    """
     n, _, h, w = images.shape
-    area = torch.empty(n).uniform_(*CROP_SCALE, generator=generator) * h * w
+    scale = torch.empty(n).uniform_(*CROP_SCALE, generator=generator)
     log_ratio = torch.empty(n).uniform_(
-        torch.log(torch.tensor(CROP_RATIO[0])).item(),
-        torch.log(torch.tensor(CROP_RATIO[1])).item(),
-        generator=generator,
+        math.log(CROP_RATIO[0]), math.log(CROP_RATIO[1]), generator=generator
     )
     ratio = torch.exp(log_ratio)
-    crop_w = torch.sqrt(area * ratio).clamp(max=w)
-    crop_h = torch.sqrt(area / ratio).clamp(max=h)
-    x0 = torch.rand(n, generator=generator) * (w - crop_w)
-    y0 = torch.rand(n, generator=generator) * (h - crop_h)
+    a = torch.ones(n) if aspect is None else aspect.float().cpu()
+    # Crop sides as fractions of the original's sides: area scale·W·H, width / height = ratio.
+    frac_w = torch.sqrt(scale * ratio / a).clamp(max=1.0)
+    frac_h = torch.sqrt(scale * a / ratio).clamp(max=1.0)
+    x0 = torch.rand(n, generator=generator) * (1.0 - frac_w)
+    y0 = torch.rand(n, generator=generator) * (1.0 - frac_h)
+    crops = _resample(images, x0 * w, y0 * h, frac_w * w, frac_h * h, size)
+    return _flip_half(crops, generator) if flip else crops
+
+
+def center_crop_whole(
+    images: torch.Tensor, aspect: torch.Tensor, size: int, stored: int
+) -> torch.Tensor:
+    """The evaluation crop of images stored whole: the centre ``size`` of the original resized
+    to ``stored`` on its short side (resize 256, crop 224), as float pixels in [0, 255]."""
+    h, w = images.shape[-2:]
+    a = aspect.float().cpu()
+    short = size / stored
+    frac_w = torch.where(a >= 1, short / a, torch.full_like(a, short))
+    frac_h = torch.where(a >= 1, torch.full_like(a, short), short * a)
+    x0, y0 = (1.0 - frac_w) / 2, (1.0 - frac_h) / 2
+    return _resample(images, x0 * w, y0 * h, frac_w * w, frac_h * h, size)
+
+
+def _resample(
+    images: torch.Tensor,
+    x0: torch.Tensor,
+    y0: torch.Tensor,
+    width: torch.Tensor,
+    height: torch.Tensor,
+    size: int,
+) -> torch.Tensor:
+    """Each image's box (in stored pixels) resampled to ``size``×``size``."""
+    from torchvision.ops import roi_align
+
+    n = images.shape[0]
     boxes = torch.stack(
-        [torch.arange(n, dtype=torch.float32), x0, y0, x0 + crop_w, y0 + crop_h], dim=1
+        [torch.arange(n, dtype=torch.float32), x0, y0, x0 + width, y0 + height], dim=1
     )
-    crops = roi_align(
+    crops: torch.Tensor = roi_align(
         images.float(),
         boxes.to(images.device),
         output_size=size,
@@ -82,7 +107,7 @@ def random_resized_crop_flip(
         sampling_ratio=2,
         aligned=True,
     )
-    return _flip_half(crops, generator) if flip else crops
+    return crops
 
 
 def center_crop(images: torch.Tensor, size: int) -> torch.Tensor:

@@ -22,9 +22,8 @@ from pathlib import Path
 
 import torch
 
-from training.augment import channel_stats
 from training.config import TrainConfig, cache_root
-from training.decode import DECODE_STATS
+from training.decode import DECODE_STATS, stores_whole
 from training.loaders import DatasetKind, dataset_kind
 from training.splits import DataError, RawData, Split, carve_validation, per_class_subset
 
@@ -40,7 +39,10 @@ __all__ = [
 
 log = logging.getLogger("training.data")
 
-CACHE_FORMAT = 1
+#: 2: large images stored whole with their aspect ratios.
+CACHE_FORMAT = 2
+#: Images per chunk when computing statistics (bounded memory: 64 × 3 × 256² int32, 50 MB).
+STATS_CHUNK = 64
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,11 @@ class DataBundle:
     @property
     def num_classes(self) -> int:
         return len(self.classes)
+
+    @property
+    def whole_images(self) -> bool:
+        """Stored whole with their aspect ratios (see ``decode``): crops need the ratios."""
+        return self.train.aspect is not None
 
     @property
     def channels(self) -> int:
@@ -92,11 +99,21 @@ def load_data(config: TrainConfig, device: torch.device | None = None) -> DataBu
         train, val = carve_validation(train, config.val_fraction)
     if config.subset_per_class is not None:
         train = per_class_subset(train, config.subset_per_class)
-    mean, std = channel_stats(train.images)
+    mean, std = channel_stats(train)
+    moved: dict[int, tuple[torch.Tensor, torch.Tensor | None]] = {}
+
+    def to_device(split: Split) -> Split:
+        # Splits carved from one tensor share it: move each tensor once.
+        key = id(split.images)
+        if key not in moved:
+            aspect = None if split.aspect is None else split.aspect.to(device)
+            moved[key] = (split.images.to(device), aspect)
+        return split.on(*moved[key], device)
+
     bundle = DataBundle(
-        train.to(device),
-        val.to(device),
-        raw.test.to(device) if raw.test is not None else None,
+        to_device(train),
+        to_device(val),
+        to_device(raw.test) if raw.test is not None else None,
         raw.classes,
         resolution,
         stored,
@@ -116,7 +133,27 @@ def load_data(config: TrainConfig, device: torch.device | None = None) -> DataBu
 def stored_resolution(resolution: int) -> int:
     """Small images are stored as used; large ones with a margin for random-resized crops
     and the usual resize-256-crop-224 evaluation."""
-    return resolution if resolution <= 64 else round(resolution * 8 / 7)
+    return resolution if not stores_whole(resolution) else round(resolution * 8 / 7)
+
+
+def channel_stats(split: Split) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-channel mean and std of a split's uint8 images in [0, 1] units, shape C×1×1.
+
+    Exact integer sums over chunks of ``STATS_CHUNK`` images: memory stays bounded and the
+    result does not depend on the order or the chunking.
+    """
+    channels = int(split.images.shape[1])
+    total = torch.zeros(channels, dtype=torch.int64)
+    total_sq = torch.zeros(channels, dtype=torch.int64)
+    for start in range(0, len(split), STATS_CHUNK):
+        x = split.take(split.positions(start, start + STATS_CHUNK)).to(torch.int32)
+        total += x.sum(dim=(0, 2, 3), dtype=torch.int64).cpu()
+        total_sq += x.square().sum(dim=(0, 2, 3), dtype=torch.int64).cpu()
+    count = max(1, len(split) * int(split.images.shape[2]) * int(split.images.shape[3]))
+    mean = total.double() / (count * 255.0)
+    var = total_sq.double() / (count * 255.0 * 255.0) - mean * mean
+    std = var.clamp_min(1e-12).sqrt()
+    return mean.float().view(-1, 1, 1), std.float().view(-1, 1, 1)
 
 
 def cache_dir(config: TrainConfig) -> Path:
@@ -162,7 +199,8 @@ def _read_cache(path: Path) -> RawData | None:
     def split(name: str) -> Split | None:
         if f"{name}_images" not in data:
             return None
-        return Split(data[f"{name}_images"], data[f"{name}_labels"])
+        aspect = data.get(f"{name}_aspect")
+        return Split(data[f"{name}_images"], data[f"{name}_labels"], aspect=aspect)
 
     train = split("train")
     assert train is not None
@@ -175,8 +213,11 @@ def _write_cache(path: Path, raw: RawData) -> None:
     for name in ("train", "val", "test"):
         split = getattr(raw, name)
         if split is not None:
+            split = split.compact()
             data[f"{name}_images"] = split.images.contiguous()
             data[f"{name}_labels"] = split.labels
+            if split.aspect is not None:
+                data[f"{name}_aspect"] = split.aspect
     # Write then rename: workers starting together never read a half-written file.
     tmp = path.with_suffix(f".{os.getpid()}.tmp")
     torch.save(data, tmp)

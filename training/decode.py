@@ -1,4 +1,14 @@
-"""Decoding image files into uint8 tensors, once: resize the short side, crop the centre."""
+"""Decoding image files into uint8 tensors, once, in bounded memory.
+
+Small images (≤ ``SMALL_IMAGE_MAX`` px stored) are resized on their short side and
+centre-cropped: they are used as stored. Larger ones are stored *whole*, squeezed to a
+square, with each original's aspect ratio beside them, so that training can take
+random-resized crops from anywhere in the photo (the sides of a 4:3 photo included) and
+evaluation its usual centre crop (``augment``).
+
+The output tensor is the cache itself, allocated once; images are decoded into it a chunk at
+a time by a few threads, so that nothing else grows with the data set.
+"""
 
 from __future__ import annotations
 
@@ -16,27 +26,40 @@ from training.splits import DataError, Split
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
 #: Counts images decoded in this process (tests use it to prove the cache is reused).
 DECODE_STATS: Counter[str] = Counter()
+#: Images stored at up to this size are used as stored (no random-resized crops).
+SMALL_IMAGE_MAX = 64
+#: Images decoded per round of the thread pool: bounds what is in flight at once.
+DECODE_CHUNK = 256
 
 
-def decode_files(paths: Sequence[Path], size: int) -> torch.Tensor:
-    """Decode image files to a uint8 ``N×3×size×size`` tensor (resize short side, centre crop).
+def stores_whole(size: int) -> bool:
+    """Whether images stored at ``size`` px are kept whole (for random-resized crops)."""
+    return size > SMALL_IMAGE_MAX
+
+
+def decode_files(paths: Sequence[Path], size: int) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """Decode image files to a uint8 ``N×3×size×size`` tensor and, for whole images, their
+    aspect ratios (float32 N; None for small images, centre-cropped).
 
     Threads: Pillow releases the GIL while decoding and resizing, so this uses every core.
     """
-    if not paths:
-        return torch.empty((0, 3, size, size), dtype=torch.uint8)
+    whole = stores_whole(size)
     out = torch.empty((len(paths), 3, size, size), dtype=torch.uint8)
+    aspect = torch.empty(len(paths), dtype=torch.float32) if whole else None
 
     def decode(i: int) -> None:
-        out[i] = _decode_one(paths[i], size)
+        out[i], ratio = _decode_one(paths[i], size, whole=whole)
+        if aspect is not None:
+            aspect[i] = ratio
 
     with ThreadPoolExecutor(max_workers=max(1, os.cpu_count() or 1)) as pool:
-        list(pool.map(decode, range(len(paths))))
+        for start in range(0, len(paths), DECODE_CHUNK):
+            list(pool.map(decode, range(start, min(len(paths), start + DECODE_CHUNK))))
     DECODE_STATS["images"] += len(paths)
-    return out
+    return out, aspect
 
 
-def _decode_one(path: Path, size: int) -> torch.Tensor:
+def _decode_one(path: Path, size: int, *, whole: bool) -> tuple[torch.Tensor, float]:
     from PIL import Image
 
     try:
@@ -45,7 +68,9 @@ def _decode_one(path: Path, size: int) -> torch.Tensor:
             opened.draft("RGB", (size, size))
             image = opened.convert("RGB")
             width, height = image.size
-            if (width, height) != (size, size):
+            if whole:
+                image = image.resize((size, size), Image.Resampling.BILINEAR, reducing_gap=3.0)
+            elif (width, height) != (size, size):
                 scale = size / min(width, height)
                 resized = (max(size, round(width * scale)), max(size, round(height * scale)))
                 image = image.resize(resized, Image.Resampling.BILINEAR, reducing_gap=3.0)
@@ -54,7 +79,12 @@ def _decode_one(path: Path, size: int) -> torch.Tensor:
             array = np.asarray(image, dtype=np.uint8)
     except OSError as exc:
         raise DataError(f"cannot decode image {path}: {exc}") from None
-    return torch.from_numpy(array.copy()).permute(2, 0, 1)
+    return torch.from_numpy(array.copy()).permute(2, 0, 1), width / height
+
+
+def decoded_split(paths: Sequence[Path], labels: Sequence[int], size: int) -> Split:
+    images, aspect = decode_files(paths, size)
+    return Split(images, torch.tensor(labels, dtype=torch.int64), aspect=aspect)
 
 
 def class_folder_files(root: Path) -> tuple[list[Path], list[int], tuple[str, ...]]:
@@ -76,7 +106,7 @@ def folder_split(root: Path, size: int, classes: tuple[str, ...]) -> Split:
     paths, labels, found = class_folder_files(root)
     if found != classes:
         raise DataError(f"{root} has classes {list(found)}, the training set {list(classes)}")
-    return Split(decode_files(paths, size), torch.tensor(labels, dtype=torch.int64))
+    return decoded_split(paths, labels, size)
 
 
 def tree_fingerprint(root: Path) -> str:
@@ -92,11 +122,16 @@ def tree_fingerprint(root: Path) -> str:
     return f"{root.resolve()}|{n}|{total}|{newest}"
 
 
-def resize(images: torch.Tensor, size: int) -> torch.Tensor:
-    """uint8 images ``N×C×H×W`` resized to ``size×size`` (antialiased bilinear), still uint8."""
+def resize(images: torch.Tensor, size: int, chunk: int = 1024) -> torch.Tensor:
+    """uint8 images ``N×C×H×W`` resized to ``size×size`` (antialiased bilinear), still uint8;
+    a chunk at a time, so that the float copy stays small."""
     if images.shape[-1] == size and images.shape[-2] == size:
         return images
-    resized = torch.nn.functional.interpolate(
-        images.float(), size=(size, size), mode="bilinear", antialias=True
-    )
-    return resized.round().clamp(0, 255).to(torch.uint8)
+    out = torch.empty((*images.shape[:2], size, size), dtype=torch.uint8)
+    for start in range(0, images.shape[0], chunk):
+        resized = torch.nn.functional.interpolate(
+            images[start : start + chunk].float(), size=(size, size), mode="bilinear",
+            antialias=True,
+        )  # fmt: skip
+        out[start : start + chunk] = resized.round().clamp(0, 255).to(torch.uint8)
+    return out

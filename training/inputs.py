@@ -13,11 +13,13 @@ import torch
 
 from training.augment import (
     center_crop,
+    center_crop_whole,
     random_resized_crop_flip,
     random_translate_flip,
 )
 from training.config import TrainConfig
 from training.data import DataBundle
+from training.splits import Split
 
 #: Pretrained torchvision weights expect inputs standardised with ImageNet's statistics.
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
@@ -71,21 +73,31 @@ class InputPipeline:
         self.generator = generator
         self.channels_last = device.type == "cuda"
 
-    def train(self, images: torch.Tensor) -> torch.Tensor:
-        """A training batch: augmented (when asked), normalised."""
+    def train(self, split: Split, index: torch.Tensor) -> torch.Tensor:
+        """The training batch at positions ``index`` of ``split``: augmented (when asked),
+        normalised."""
         c, d = self.config, self.data
+        images = split.take(index)
         if not c.augment:
-            x = center_crop(images, d.resolution)
-        elif d.stored_resolution == d.resolution:
+            return self.prepare(self._center(images, split.aspects(index)))
+        if d.stored_resolution == d.resolution:
             pad = max(1, d.resolution // 8)
             x = random_translate_flip(images, pad, self.generator, flip=d.flip)
         else:
-            x = random_resized_crop_flip(images, d.resolution, self.generator, flip=d.flip)
+            x = random_resized_crop_flip(
+                images, d.resolution, self.generator, aspect=split.aspects(index), flip=d.flip
+            )
         return self.prepare(x)
 
-    def eval(self, images: torch.Tensor) -> torch.Tensor:
-        """An evaluation batch: the centre crop, normalised."""
-        return self.prepare(center_crop(images, self.data.resolution))
+    def eval(self, split: Split, index: torch.Tensor) -> torch.Tensor:
+        """The evaluation batch at positions ``index``: the centre crop, normalised."""
+        return self.prepare(self._center(split.take(index), split.aspects(index)))
+
+    def _center(self, images: torch.Tensor, aspect: torch.Tensor | None) -> torch.Tensor:
+        d = self.data
+        if aspect is None:
+            return center_crop(images, d.resolution)
+        return center_crop_whole(images, aspect, d.resolution, d.stored_resolution)
 
     def prepare(self, x: torch.Tensor) -> torch.Tensor:
         """uint8 (or float pixels in [0, 255]) → the model's channels, normalised."""

@@ -21,7 +21,7 @@ import torch
 from training.config import TrainConfig
 from training.decode import (
     class_folder_files,
-    decode_files,
+    decoded_split,
     folder_split,
     resize,
     tree_fingerprint,
@@ -65,7 +65,7 @@ def _load_digits(config: TrainConfig, size: int) -> RawData:
     # scikit-learn ships one set: a fixed fifth of it, stratified, is the test set.
     everything = Split(images, labels)
     train, test = carve_validation(everything, 0.2, seed=1)
-    return RawData(train, None, test, tuple(str(c) for c in range(10)))
+    return RawData(train.compact(), None, test.compact(), tuple(str(c) for c in range(10)))
 
 
 CIFAR10_CLASSES = (
@@ -120,7 +120,7 @@ def _load_imagefolder(config: TrainConfig, size: int) -> RawData:
             f"no {train_dir.name}/ folder in {root} (expected {root}/train/<class>/<image>)"
         )
     paths, labels, classes = class_folder_files(train_dir)
-    train = Split(decode_files(paths, size), torch.tensor(labels, dtype=torch.int64))
+    train = decoded_split(paths, labels, size)
     val_dir = next((root / n for n in ("val", "valid", "validation") if (root / n).is_dir()), None)
     val = folder_split(val_dir, size, classes) if val_dir else None
     test = folder_split(root / "test", size, classes) if (root / "test").is_dir() else None
@@ -145,7 +145,7 @@ def _food11_split(directory: Path, size: int) -> Split:
         raise DataError(f"no Food-11 images (<class>_<n>.jpg) in {directory}")
     if max(labels) >= len(FOOD11_CLASSES):
         raise DataError(f"{directory}: class {max(labels)} is not a Food-11 class (0..10)")
-    return Split(decode_files(paths, size), torch.tensor(labels, dtype=torch.int64))
+    return decoded_split(paths, labels, size)
 
 
 def _load_food11(config: TrainConfig, size: int) -> RawData:

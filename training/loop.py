@@ -98,7 +98,7 @@ def throughput(
             index = torch.randint(0, len(train), (c.batch_size,), generator=trainer.generator).to(
                 trainer.device
             )
-            return trainer.inputs.train(train.images[index]), train.labels[index]
+            return trainer.inputs.train(train, index), train.labels[index]
 
         for i in range(warmup):
             trainer.step(*batch(i))
@@ -263,7 +263,7 @@ class _Trainer:
             loss_sum = torch.zeros((), device=self.device)
             for b in range(self.batches):
                 index = order[b * c.batch_size : (b + 1) * c.batch_size]
-                loss_sum += self.step(self.inputs.train(train.images[index]), train.labels[index])
+                loss_sum += self.step(self.inputs.train(train, index), train.labels[index])
                 seen += len(index)
             mean_loss = float(loss_sum) / self.batches  # one device sync per epoch
             train_seconds += time.perf_counter() - started
@@ -374,10 +374,11 @@ class _Trainer:
         self.model.eval()
         correct = torch.zeros((), dtype=torch.int64, device=self.device)
         for start in range(0, len(split), EVAL_BATCH):
-            inputs = self.inputs.eval(split.images[start : start + EVAL_BATCH])
+            index = split.positions(start, start + EVAL_BATCH)
+            inputs = self.inputs.eval(split, index)
             with torch.autocast("cuda", dtype=torch.bfloat16, enabled=self.cuda):
                 logits = self.model(inputs)
-            correct += (logits.argmax(dim=1) == split.labels[start : start + EVAL_BATCH]).sum()
+            correct += (logits.argmax(dim=1) == split.labels[index]).sum()
         return float(correct) / max(1, len(split))
 
 

@@ -1,4 +1,9 @@
-"""Data as tensors: a split of uint8 images and their labels, and ways to cut one."""
+"""Data as tensors: a split of uint8 images and their labels, and ways to cut one.
+
+Cutting copies no image: a validation split carved from the training set, or a per-class
+subset, keeps the decoded tensor it came from and the list of its rows. A data set therefore
+costs its decoded size once, however it is split (and moves to a device once).
+"""
 
 from __future__ import annotations
 
@@ -13,17 +18,48 @@ class DataError(FileNotFoundError):
 
 @dataclass(frozen=True)
 class Split:
-    images: torch.Tensor  # uint8 N×C×H×W
-    labels: torch.Tensor  # int64 N
+    images: torch.Tensor  # uint8 N×C×H×W, possibly shared with other splits
+    labels: torch.Tensor  # int64, one per image of this split
+    rows: torch.Tensor | None = None  # this split's rows of ``images`` (None: all, in order)
+    # Width / height of each original image (one per row of ``images``), when the images are
+    # stored whole (squeezed to a square) for random-resized crops; None: stored as seen.
+    aspect: torch.Tensor | None = None
 
     def __len__(self) -> int:
         return int(self.labels.shape[0])
 
-    def subset(self, index: torch.Tensor) -> Split:
-        return Split(self.images[index], self.labels[index])
+    def source_rows(self, index: torch.Tensor) -> torch.Tensor:
+        """Rows of ``images`` for positions ``index`` of this split."""
+        return index if self.rows is None else self.rows[index]
 
-    def to(self, device: torch.device) -> Split:
-        return Split(self.images.to(device), self.labels.to(device))
+    def take(self, index: torch.Tensor) -> torch.Tensor:
+        """The images at positions ``index`` (a copy of just those)."""
+        return self.images[self.source_rows(index)]
+
+    def aspects(self, index: torch.Tensor) -> torch.Tensor | None:
+        return None if self.aspect is None else self.aspect[self.source_rows(index)]
+
+    def positions(self, start: int, stop: int) -> torch.Tensor:
+        return torch.arange(start, min(stop, len(self)), device=self.labels.device)
+
+    def all_images(self) -> torch.Tensor:
+        """Every image of the split in order (a copy, unless the split is its whole tensor)."""
+        return self.images if self.rows is None else self.images[self.rows]
+
+    def compact(self) -> Split:
+        """The split with its own tensor holding just its images (for writing a cache)."""
+        if self.rows is None:
+            return self
+        aspect = None if self.aspect is None else self.aspect[self.rows]
+        return Split(self.images[self.rows], self.labels, None, aspect)
+
+    def subset(self, index: torch.Tensor) -> Split:
+        return Split(self.images, self.labels[index], self.source_rows(index), self.aspect)
+
+    def on(self, images: torch.Tensor, aspect: torch.Tensor | None, device: torch.device) -> Split:
+        """The same split over ``images`` (its tensor, already moved to ``device``)."""
+        rows = None if self.rows is None else self.rows.to(device)
+        return Split(images, self.labels.to(device), rows, aspect)
 
 
 @dataclass(frozen=True)

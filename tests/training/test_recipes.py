@@ -51,7 +51,7 @@ def test_the_teacher_is_fed_its_own_normalisation(tmp_path: Path) -> None:
     assert student.teacher is not None
     val = student.data.val
     with torch.no_grad():
-        predicted = student.teacher(student.inputs.eval(val.images)).argmax(dim=1)
+        predicted = student.teacher(student.inputs.eval(val, val.positions(0, len(val)))).argmax(1)
     accuracy = (predicted == val.labels).float().mean().item()
     assert accuracy == pytest.approx(taught["val_acc"], abs=1.5 / len(val))
 

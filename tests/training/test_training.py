@@ -274,7 +274,8 @@ def test_cifar10_loader_reads_the_official_python_pickles_exactly(tmp_path: Path
     assert torch.equal(bundle.test.images, torch.from_numpy(test_images.reshape(-1, 3, 32, 32)))
     assert bundle.test.labels.tolist() == test_labels
     everything = {
-        tuple(img.flatten().tolist()) for img in torch.cat([bundle.train.images, bundle.val.images])
+        tuple(img.flatten().tolist())
+        for img in torch.cat([bundle.train.all_images(), bundle.val.all_images()])
     }
     expected = {tuple(row.tolist()) for images, _ in train for row in images}
     assert everything == expected
@@ -297,7 +298,7 @@ def test_validation_split_is_stratified_and_deterministic(cifar_subset: Path) ->
     assert torch.bincount(first.val.labels).tolist() == [20] * 10
     clear_memory_cache()
     again = load_data(config)
-    assert torch.equal(first.val.images, again.val.images)
+    assert torch.equal(first.val.all_images(), again.val.all_images())
 
 
 def test_decoded_cache_is_built_once_and_reused(tmp_path: Path) -> None:
@@ -410,4 +411,4 @@ def test_data_module_has_no_per_image_python_in_training() -> None:
     # The loop indexes tensors: the data set object it trains from is a pair of tensors.
     split = load_data(TrainConfig()).train
     assert isinstance(split.images, torch.Tensor) and split.images.dtype == torch.uint8
-    assert data_module.Split.__dataclass_fields__.keys() == {"images", "labels"}
+    assert data_module.Split.__dataclass_fields__.keys() == {"images", "labels", "rows", "aspect"}
