@@ -135,10 +135,10 @@ def run_trial(ctx: TrialContext, trial: optuna.Trial) -> TrialEnd:
             # failed and queued again below, never left RUNNING.
             ctx.stop.in_objective = True
             try:
-                outcome = ctx.objective.run(params, attempt)
                 params = ctx.retry(
                     "sampling params", lambda: {**spec.params, **ctx.space.suggest(trial)}
                 )
+                outcome = ctx.objective.run(params, attempt)
             finally:
                 ctx.stop.in_objective = False
         except optuna.TrialPruned:
@@ -193,8 +193,8 @@ def _exited(exc: SystemExit) -> Failure:
     )
 
 
-    ctx: TrialContext,
 def _finish(
+    ctx: TrialContext,
     trial: optuna.Trial,
     reporter: WorkerReporter,
     state: TrialState,
