@@ -6,6 +6,8 @@ flip where the data set allows it (not for digits). Large images are stored whol
 the model's resolution (256 for 224) with their aspect ratios, and get a random-resized crop
 from anywhere in the photo plus flip for training, a centre crop for evaluation. All of it
 works on the whole batch at once, on the GPU when the data lives there: no per-image Python.
+The random numbers come from a generator on the same device, so that a training step never
+waits for the host (no copy, no sync).
 """
 
 from __future__ import annotations
@@ -28,8 +30,8 @@ def random_translate_flip(
     n, c, h, w = images.shape
     device = images.device
     padded = F.pad(images, (pad, pad, pad, pad))
-    dy = torch.randint(0, 2 * pad + 1, (n,), generator=generator).to(device)
-    dx = torch.randint(0, 2 * pad + 1, (n,), generator=generator).to(device)
+    dy = torch.randint(0, 2 * pad + 1, (n,), generator=generator, device=device)
+    dx = torch.randint(0, 2 * pad + 1, (n,), generator=generator, device=device)
     rows = (dy[:, None] + torch.arange(h, device=device)[None, :])[:, None, :, None]
     cols = (dx[:, None] + torch.arange(w, device=device)[None, :])[:, None, None, :]
     batch = torch.arange(n, device=device)[:, None, None, None]
@@ -55,17 +57,18 @@ def random_resized_crop_flip(
     in it, and unsqueezed by the resampling. None: the stored images are the originals.
     """
     n, _, h, w = images.shape
-    scale = torch.empty(n).uniform_(*CROP_SCALE, generator=generator)
-    log_ratio = torch.empty(n).uniform_(
+    device = images.device
+    scale = torch.empty(n, device=device).uniform_(*CROP_SCALE, generator=generator)
+    log_ratio = torch.empty(n, device=device).uniform_(
         math.log(CROP_RATIO[0]), math.log(CROP_RATIO[1]), generator=generator
     )
     ratio = torch.exp(log_ratio)
-    a = torch.ones(n) if aspect is None else aspect.float().cpu()
+    a = torch.ones(n, device=device) if aspect is None else aspect.float()
     # Crop sides as fractions of the original's sides: area scale·W·H, width / height = ratio.
     frac_w = torch.sqrt(scale * ratio / a).clamp(max=1.0)
     frac_h = torch.sqrt(scale * a / ratio).clamp(max=1.0)
-    x0 = torch.rand(n, generator=generator) * (1.0 - frac_w)
-    y0 = torch.rand(n, generator=generator) * (1.0 - frac_h)
+    x0 = torch.rand(n, generator=generator, device=device) * (1.0 - frac_w)
+    y0 = torch.rand(n, generator=generator, device=device) * (1.0 - frac_h)
     crops = _resample(images, x0 * w, y0 * h, frac_w * w, frac_h * h, size)
     return _flip_half(crops, generator) if flip else crops
 
@@ -76,7 +79,7 @@ def center_crop_whole(
     """The evaluation crop of images stored whole: the centre ``size`` of the original resized
     to ``stored`` on its short side (resize 256, crop 224), as float pixels in [0, 255]."""
     h, w = images.shape[-2:]
-    a = aspect.float().cpu()
+    a = aspect.float()
     short = size / stored
     frac_w = torch.where(a >= 1, short / a, torch.full_like(a, short))
     frac_h = torch.where(a >= 1, torch.full_like(a, short), short * a)
@@ -96,12 +99,11 @@ def _resample(
     from torchvision.ops import roi_align
 
     n = images.shape[0]
-    boxes = torch.stack(
-        [torch.arange(n, dtype=torch.float32), x0, y0, x0 + width, y0 + height], dim=1
-    )
+    first = torch.arange(n, dtype=torch.float32, device=images.device)
+    boxes = torch.stack([first, x0, y0, x0 + width, y0 + height], dim=1)
     crops: torch.Tensor = roi_align(
         images.float(),
-        boxes.to(images.device),
+        boxes,
         output_size=size,
         spatial_scale=1.0,
         sampling_ratio=2,
@@ -119,5 +121,5 @@ def center_crop(images: torch.Tensor, size: int) -> torch.Tensor:
 
 
 def _flip_half(images: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-    flip = (torch.rand(images.shape[0], generator=generator) < 0.5).to(images.device)
+    flip = torch.rand(images.shape[0], generator=generator, device=images.device) < 0.5
     return torch.where(flip[:, None, None, None], images.flip(-1), images)

@@ -85,18 +85,18 @@ def throughput(
             trainer.data.resolution,
             trainer.data.resolution,
         )
-        fixed = torch.randn(shape, generator=trainer.generator).to(trainer.device)
-        labels = torch.randint(
-            0, trainer.data.num_classes, (c.batch_size,), generator=trainer.generator
+        device, generator = trainer.device, trainer.generator
+        fixed = torch.randn(shape, generator=generator, device=device)
+        fixed_targets = torch.randint(
+            0, trainer.data.num_classes, (c.batch_size,), generator=generator, device=device
         )
-        fixed_targets = labels.to(trainer.device)
         train_mode(trainer.model, trainer.frozen)
 
         def batch(i: int) -> tuple[torch.Tensor, torch.Tensor]:
             if synthetic:
                 return fixed, fixed_targets
-            index = torch.randint(0, len(train), (c.batch_size,), generator=trainer.generator).to(
-                trainer.device
+            index = torch.randint(
+                0, len(train), (c.batch_size,), generator=generator, device=device
             )
             return trainer.inputs.train(train, index), train.labels[index]
 
@@ -142,7 +142,8 @@ class _Trainer:
         self.report = report
         self.device = _device(config.device)
         self.cuda = self.device.type == "cuda"
-        self.generator = torch.Generator().manual_seed(config.seed)
+        # On the device: epoch orders and augmentation draw there, with no copy from the host.
+        self.generator = torch.Generator(device=self.device).manual_seed(config.seed)
         self.teacher: nn.Module | None = None
         self.frozen: list[nn.Module] = []  # normalisation layers of a frozen backbone
 
@@ -174,11 +175,10 @@ class _Trainer:
                 c.teacher, c.teacher_model, self.spec, self.stats, data.channels, self.device
             )
         self.optimizer = _optimizer(model, c)
-        n = len(data.train)
-        # A last batch of one image would break batch norm: fold it into the others.
-        self.batches = max(
-            1, n // c.batch_size if n % c.batch_size == 1 else math.ceil(n / c.batch_size)
-        )
+        # The last partial batch is dropped (each epoch draws a new order, so no image is
+        # always left out): every step has the same shape, which compiled and cuDNN-tuned
+        # kernels want, and a batch of one image cannot break batch norm.
+        self.batches = max(1, len(data.train) // c.batch_size)
         self.schedule = build_schedule(self.optimizer, c, self.batches)
 
     def release(self) -> None:
@@ -354,14 +354,13 @@ class _Trainer:
 
     def _epoch_order(self, n: int, weights: torch.Tensor | None) -> torch.Tensor:
         if weights is None:
-            order = torch.randperm(n, generator=self.generator)
-        else:  # class-balanced: draw with replacement, rare classes as often as common ones
-            order = torch.multinomial(weights, n, replacement=True, generator=self.generator)
-        return order.to(self.device)
+            return torch.randperm(n, generator=self.generator, device=self.generator.device)
+        # class-balanced: draw with replacement, rare classes as often as common ones
+        return torch.multinomial(weights, n, replacement=True, generator=self.generator)
 
     def _class_weights(self, train: Split) -> torch.Tensor:
-        counts = torch.bincount(train.labels.cpu(), minlength=self.data.num_classes).double()
-        return (1.0 / counts.clamp_min(1))[train.labels.cpu()]
+        counts = torch.bincount(train.labels, minlength=self.data.num_classes).float()
+        return (1.0 / counts.clamp_min(1))[train.labels]
 
     def sync(self) -> None:
         if self.cuda:
