@@ -80,6 +80,9 @@ class TrainConfig:
     # The training state after every epoch; a run that finds it resumes from there (hpo sets
     # it so that a retried trial continues where its dead worker stopped).
     state_file: str | None = None
+    # Seconds between two writes of that state (0: after every epoch). A retry then loses at
+    # most this much training; a short trial writes once, at its end, instead of every epoch.
+    state_every: float = 0.0
 
     @classmethod
     def from_params(cls, params: Mapping[str, Any]) -> TrainConfig:
@@ -105,6 +108,7 @@ class TrainConfig:
         _in_range("label_smoothing", self.label_smoothing, 0.0, 1.0, high_open=True)
         _in_range("val_fraction", self.val_fraction, 0.0, 1.0, low_open=True, high_open=True)
         _in_range("kd_alpha", self.kd_alpha, 0.0, 1.0)
+        _in_range("state_every", self.state_every, 0.0, math.inf)
         _positive("kd_temperature", self.kd_temperature)
         _positive("width", self.width)
         _positive("step_size", self.step_size)
@@ -173,6 +177,7 @@ _FLOAT_KEYS = {
     "label_smoothing",
     "kd_temperature",
     "kd_alpha",
+    "state_every",
 }
 _BOOL_KEYS = {"download", "nesterov", "freeze_backbone", "augment"}
 _CHOICES: dict[str, tuple[str, ...]] = {

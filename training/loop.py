@@ -10,6 +10,7 @@ evaluates the test set once with them, and returns the metrics. It knows nothing
 from __future__ import annotations
 
 import copy
+import functools
 import logging
 import math
 import time
@@ -246,7 +247,8 @@ class _Trainer:
         if resumed is not None:
             done, stopped = int(resumed["epoch"]), bool(resumed["stopped"])
             stopper = EarlyStopping(**resumed["stopper"])
-            best_state = resumed["best_state"]
+            # None: the best epoch was the saved one (its weights are stored once).
+            best_state = resumed["best_state"] or copy.deepcopy(self.model.state_dict())
             seen, train_seconds = int(resumed["seen"]), float(resumed["train_seconds"])
             log.info("resuming from the state after epoch %d (%s)", done, c.state_file)
             # The stopped run may not have reported its last epochs before it died: report
@@ -255,6 +257,7 @@ class _Trainer:
             for step, value in sorted(values.items()):
                 self.report(float(value), int(step))
         epoch = done
+        last_write = time.perf_counter()
         # A state saved after early stopping has nothing left to train.
         for epoch in range(done + 1, c.num_epochs + 1 if not stopped else done + 1):
             started = time.perf_counter()
@@ -283,11 +286,26 @@ class _Trainer:
             stopped = stopper.update(val_acc, epoch)
             if stopper.best_epoch == epoch:
                 best_state = copy.deepcopy(self.model.state_dict())
-            # Saved before reporting: if the trial is stopped now (its worker told to quit, or
-            # killed), its retry continues after this epoch.
             values[epoch] = val_acc
-            self._save_state(values, stopped, stopper, best_state, seen, train_seconds)
-            self.report(val_acc, epoch)  # may raise to prune the trial
+
+            best = None if stopper.best_epoch == epoch else best_state
+            save = functools.partial(
+                self._save_state, values, stopped, stopper, best, seen, train_seconds
+            )
+
+            # Saved before reporting when due: if the trial is killed now, its retry continues
+            # after this epoch (or the last one saved, at most ``state_every`` seconds ago).
+            due = stopped or epoch == c.num_epochs
+            due = due or time.perf_counter() - last_write >= c.state_every
+            if due:
+                save()
+                last_write = time.perf_counter()
+            try:
+                self.report(val_acc, epoch)  # may raise to prune or stop the trial
+            except BaseException:
+                if not due:  # told to stop: its retry continues after this epoch
+                    save()
+                raise
             if stopped:
                 log.debug("early stopping after epoch %d (best %d)", epoch, stopper.best_epoch)
                 break
@@ -314,7 +332,7 @@ class _Trainer:
         values: dict[int, float],
         stopped: bool,
         stopper: EarlyStopping,
-        best_state: dict[str, Any],
+        best_state: dict[str, Any] | None,
         seen: int,
         train_seconds: float,
     ) -> None:
