@@ -43,6 +43,7 @@ from hpo.optuna_compat.study import (
     study_storage,
     tell,
     trial_id,
+    trial_of,
     with_trial_id,
 )
 from hpo.optuna_compat.trial_attrs import (
@@ -79,6 +80,7 @@ __all__ = [
     "study_storage",
     "tell",
     "trial_id",
+    "trial_of",
     "unvisited_grid_ids",
     "with_trial_id",
 ]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeAlias, cast
@@ -31,9 +32,31 @@ RDBSession: TypeAlias = sqlalchemy.orm.Session
 _FROM = {TrialState.RUNNING: TrialState.WAITING, TrialState.FAIL: TrialState.RUNNING}
 
 
+#: A trial system attribute: the token of the ``ask`` that created or claimed the trial, so
+#: that the ask, retried after its connection broke, finds the trial it already got.
+CLAIM_KEY = "hpo:claim"
+_claim = threading.local()
+
+
+@contextmanager
+def claiming(token: str) -> Iterator[None]:
+    """Trials created or claimed by this thread meanwhile are marked with ``token``; a trial
+    creation that finds one so marked returns it instead of creating another."""
+    _claim.token = token
+    try:
+        yield
+    finally:
+        _claim.token = None
+
+
+def _claim_token() -> str | None:
+    return getattr(_claim, "token", None)
+
+
 class HookedRDBStorage(RDBStorage):
-    """Optuna's RDB storage with a hook in trial creation, a complete stale-trial query, and
-    trial state changes that cannot be won twice."""
+    """Optuna's RDB storage with a hook in trial creation, a complete stale-trial query,
+    trial state changes that cannot be won twice, and trial creation that a retry cannot
+    repeat (:func:`claiming`)."""
 
     def set_trial_state_values(
         self, trial_id: int, state: TrialState, values: Sequence[float] | None = None
@@ -57,6 +80,9 @@ class HookedRDBStorage(RDBStorage):
                     .values({trials.state: state, stamp: now})
                 )
                 changed = cast("sqlalchemy.CursorResult[Any]", result).rowcount
+                token = _claim_token()
+                if changed == 1 and state == TrialState.RUNNING and token is not None:
+                    _mark_claimed(session, trial_id, token)  # a queued trial, claimed
             if changed == 1:
                 return True
         return super().set_trial_state_values(trial_id, state, values)
@@ -67,9 +93,25 @@ class HookedRDBStorage(RDBStorage):
     def _get_prepared_new_trial(
         self, study_id: int, template_trial: FrozenTrial | None, session: RDBSession
     ) -> models.TrialModel:
+        # Optuna retries a creation whose commit failed, and a commit can fail after the
+        # database made it (the connection broke before the answer came): an ask that was
+        # marked finds its trial again rather than leave it RUNNING, empty, for nobody.
+        token = _claim_token() if template_trial is None else None
+        if token is not None:
+            earlier = _claimed(session, study_id, token)
+            if earlier is not None:
+                return earlier
         trial = super()._get_prepared_new_trial(study_id, template_trial, session)
         self.check_new_trial(session, study_id)
+        if token is not None:
+            _mark_claimed(session, int(trial.trial_id), token)
         return trial
+
+    def claimed_trial(self, study_id: int, token: str) -> int | None:
+        """The running trial an ask marked with ``token`` created or claimed, if it did."""
+        with self.session() as session:
+            trial = _claimed(session, study_id, token)
+            return None if trial is None else int(trial.trial_id)
 
     def _get_stale_trial_ids(self, study_id: int) -> list[int]:
         stale = super()._get_stale_trial_ids(study_id)
@@ -98,6 +140,28 @@ class HookedRDBStorage(RDBStorage):
         a duplicate key written by a racing worker is ignored when asked)."""
         with _create_scoped_session(self.scoped_session, ignore_integrity_error) as session:
             yield session
+
+
+def _mark_claimed(session: RDBSession, trial_id: int, token: str) -> None:
+    session.add(
+        models.TrialSystemAttributeModel(
+            trial_id=trial_id, key=CLAIM_KEY, value_json=json.dumps(token)
+        )
+    )
+
+
+def _claimed(session: RDBSession, study_id: int, token: str) -> models.TrialModel | None:
+    marks = models.TrialSystemAttributeModel
+    return session.scalars(
+        sqlalchemy.select(models.TrialModel)
+        .join(marks, marks.trial_id == models.TrialModel.trial_id)
+        .where(
+            models.TrialModel.study_id == study_id,
+            models.TrialModel.state == TrialState.RUNNING,
+            marks.key == CLAIM_KEY,
+            marks.value_json == json.dumps(token),
+        )
+    ).first()
 
 
 def fail_running_trial(

@@ -55,6 +55,14 @@ def storage_backend(storage: BaseStorage) -> BaseStorage:
     return backend if isinstance(backend, BaseStorage) else storage
 
 
+def trial_of(study: Study, trial_id: int) -> Trial:
+    """A Trial for a running trial of the study that this Study object did not ask for (one a
+    broken ask got). Optuna's cache in front of the RDB storage knows a trial's id only from
+    its own creations and reads: a read of the running trials teaches it this one."""
+    study._storage.get_all_trials(study._study_id, deepcopy=False, states=(TrialState.RUNNING,))
+    return Trial(study, trial_id)
+
+
 def enter_optimize_loop(study: Study) -> None:
     """Let the sampler stop the study (and heartbeats run) as inside ``study.optimize``.
 

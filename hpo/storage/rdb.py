@@ -9,6 +9,7 @@ racing no more trials are ever created than the budget allows.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
 from typing import Any
 
 import optuna
@@ -18,7 +19,9 @@ from optuna.trial import FrozenTrial, TrialState
 from hpo import attrs
 from hpo.errors import BudgetExhausted
 from hpo.optuna_compat import rdb as compat_rdb
-from hpo.optuna_compat.rdb import HookedRDBStorage, RDBSession
+from hpo.optuna_compat.rdb import CLAIM_KEY, HookedRDBStorage, RDBSession
+
+__all__ = ["CLAIM_KEY", "HpoRDBStorage", "max_trials_of", "state_counts"]
 
 
 class HpoRDBStorage(HookedRDBStorage):
@@ -46,6 +49,12 @@ class HpoRDBStorage(HookedRDBStorage):
     def set_trial_intermediate_values(self, trial_id: int, values: Mapping[int, float]) -> None:
         """Several epochs' values of a running trial in one transaction (Optuna: one each)."""
         compat_rdb.add_intermediate_values(self, trial_id, values)
+
+    def claiming(self, token: str) -> AbstractContextManager[None]:
+        """Within it, the trial this thread asks for is marked with ``token``, so that an ask
+        retried after a broken connection gets the same trial (:meth:`claimed_trial`) instead
+        of leaving the first one RUNNING, empty, until the grace period."""
+        return compat_rdb.claiming(token)
 
     def fail_stale_trial(self, trial_id: int, reason: str) -> bool:
         """Fail a running trial whose worker went silent, with ``reason`` in its hpo:error;

@@ -32,6 +32,7 @@ from hpo import attrs
 from hpo import optuna_compat as compat
 from hpo.errors import HpoError
 from hpo.storage import HpoRDBStorage, StorageRetry, reset_session
+from hpo.storage.rdb import CLAIM_KEY
 from hpo.study import StudySpec
 from hpo.study.store import spec_from_stored
 
@@ -44,11 +45,13 @@ ATTEMPT_ATTRS = (attrs.ERROR, attrs.TRACEBACK)
 
 class RetryCallback(RetryHeartbeatStaleTrialCallback):
     """Optuna's retry, with the params, epochs and attributes of the failed attempt, but not
-    why that attempt failed: a retry that completes must not carry its predecessor's error."""
+    why that attempt failed (a retry that completes must not carry its predecessor's error),
+    nor the mark of the ask that claimed it."""
 
     def __call__(self, study: optuna.Study, trial: FrozenTrial) -> None:
         trial = copy.copy(trial)
         trial.user_attrs = {k: v for k, v in trial.user_attrs.items() if k not in ATTEMPT_ATTRS}
+        trial.system_attrs = {k: v for k, v in trial.system_attrs.items() if k != CLAIM_KEY}
         super().__call__(study, trial)
 
 
@@ -139,6 +142,12 @@ class Heartbeat(_Periodic):
             )
 
 
+#: Held while this process fails a stale trial and queues its retry (two writes): a worker
+#: about to leave because nothing runs or waits looks again under it, so that it never
+#: leaves between the two and strands the retry.
+REQUEUEING = threading.Lock()
+
+
 def fail_stale_trials(study: optuna.Study, patience: float = 120.0) -> list[int]:
     """Fail the trials whose heartbeat stopped and queue their retries (RDB storages).
 
@@ -156,17 +165,18 @@ def fail_stale_trials(study: optuna.Study, patience: float = 120.0) -> list[int]
     failed: list[int] = []
     grace = getattr(compat.storage_backend(storage), "grace_period", None) or 0
     for stale_id in compat.stale_trial_ids(storage, compat.study_id(study)):
-        if not fail_stale(storage, stale_id, grace):
-            continue
-        failed.append(stale_id)
-        if on_stale is None:
-            continue
-        frozen = retry("reading a stale trial", functools.partial(storage.get_trial, stale_id))
-        log.info("trial %d: no heartbeat for the grace period, failed", frozen.number)
-        retry(
-            f"queueing the retry of trial {frozen.number}",
-            functools.partial(on_stale, study, copy.deepcopy(frozen)),
-        )
+        with REQUEUEING:
+            if not fail_stale(storage, stale_id, grace):
+                continue
+            failed.append(stale_id)
+            if on_stale is None:
+                continue
+            frozen = retry("reading a stale trial", functools.partial(storage.get_trial, stale_id))
+            log.info("trial %d: no heartbeat for the grace period, failed", frozen.number)
+            retry(
+                f"queueing the retry of trial {frozen.number}",
+                functools.partial(on_stale, study, copy.deepcopy(frozen)),
+            )
     return failed
 
 
@@ -237,7 +247,9 @@ class BeatWatcher(_Periodic):
                     continue
                 if now - last[1] < spec.liveness.grace_period:
                     continue
-                if fail_stale(self._storage, tid, spec.liveness.grace_period):
+                with REQUEUEING:
+                    if not fail_stale(self._storage, tid, spec.liveness.grace_period):
+                        continue
                     failed.append(tid)
                     log.info(
                         "trial %d of %r: no heartbeat for %ds, failed",

@@ -39,7 +39,7 @@ from hpo.study import (
 from hpo.study.store import spec_from_stored
 from hpo.text import duration
 from hpo.tuners import build_pruner, build_sampler, kind_of
-from hpo.worker.liveness import StaleTrialWatch, retry_callback
+from hpo.worker.liveness import REQUEUEING, StaleTrialWatch, retry_callback
 from hpo.worker.progress import REFRESH, Progress
 from hpo.worker.signals import GracefulStop
 from hpo.worker.trial import TrialContext, TrialEnd, run_trial
@@ -254,9 +254,24 @@ class Worker:
         """The next trial: a queued one (the baseline, a retry) or a new one within budget."""
 
         # Dead workers' trials are failed and queued by the stale-trial watch thread.
+        storage = self.storage if isinstance(self.storage, HpoRDBStorage) else None
+        token = secrets.token_hex(8)
+        tries = 0
+
         def ask() -> optuna.Trial | None:
+            nonlocal tries
+            tries += 1
+            # A retried ask first looks for the trial its broken try got: that trial, with
+            # the same params, rather than an empty one RUNNING until the grace period.
+            if storage is not None and tries > 1:
+                earlier = storage.claimed_trial(self.study_id, token)
+                if earlier is not None:
+                    return compat.trial_of(self.study, earlier)
             try:
-                return self.study.ask()
+                if storage is None:
+                    return self.study.ask()
+                with storage.claiming(token):
+                    return self.study.ask()
             except BudgetExhausted:
                 return None
 
@@ -274,6 +289,12 @@ class Worker:
             counts = self.retry(
                 "checking running trials", lambda: state_counts(self.storage, self.study_id)
             )
+            if not counts.get(TrialState.WAITING) and not counts.get(TrialState.RUNNING):
+                with REQUEUEING:  # not between a stale trial's failure and its retry's queueing
+                    counts = self.retry(
+                        "checking running trials",
+                        lambda: state_counts(self.storage, self.study_id),
+                    )
             if counts.get(TrialState.WAITING):
                 return ""  # a retry is queued: go and claim it
             running = counts.get(TrialState.RUNNING, 0)
