@@ -29,9 +29,9 @@ def label(text: str) -> str:
 
 
 def element(tag: str, text: str, css_class: str | None = None) -> str:
-    """``<tag>text</tag>``, the text escaped."""
+    """``<tag>text</tag>``, the text escaped (quotes need no escape outside attributes)."""
     attribute = f" class='{css_class}'" if css_class else ""
-    return f"<{tag}{attribute}>{html.escape(text)}</{tag}>"
+    return f"<{tag}{attribute}>{html.escape(text, quote=False)}</{tag}>"
 
 
 def pre(text: str) -> str:

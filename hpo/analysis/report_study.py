@@ -114,7 +114,9 @@ def _top_table(spec: StudySpec, ranked: Sequence[FrozenTrial]) -> str:
             ]
         )
     headers = ["trial", spec.metrics[0].name, "test acc", "epochs", "seconds", *names]
-    return table(headers, rows)
+    # A number no trial has (test accuracy of a function objective) is no column.
+    shown = [i for i in range(len(headers)) if any(row[i] is not None for row in rows)]
+    return table([headers[i] for i in shown], [[row[i] for i in shown] for row in rows])
 
 
 def _cell(value: Any) -> str:

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import optuna
+import pytest
 from optuna.trial import TrialState
 
 from hpo.analysis.report_study import MAX_CURVES, epoch_curves, sample_with
@@ -70,6 +71,16 @@ def test_a_pruned_studys_report_draws_pruned_and_completedepoch_curves(
     complete = [t for t in trials if t.state == TrialState.COMPLETE]
     assert points["x"] == [t.number for t in complete]
     assert points["y"] == [t.value for t in complete]
+    # The top trials, best first, with the params they ran with; then the search space.
+    shown = min(10, len(complete))
+    top = page.split(f"<h3>top {shown} of {len(complete)} complete</h3>")[1].split("</table>")[0]
+    header, *rows = re.findall(r"<tr>(.*?)</tr>", top)
+    assert re.findall(r"<th>(.*?)</th>", header) == ["trial", "default", "epochs", "seconds", "x"]
+    ranked = sorted(complete, key=lambda t: (-(t.value or 0.0), t.number))[:shown]
+    cells = [re.findall(r"<td>(.*?)</td>", row) for row in rows]
+    assert [int(c[0]) for c in cells] == [t.number for t in ranked]
+    assert [float(c[4]) for c in cells] == [pytest.approx(t.params["x"], rel=1e-3) for t in ranked]
+    assert '"_type": "uniform"' in page.split("<h3>search space</h3>")[1]
 
 
 def test_epoch_curves_draw_only_the_latest_trials() -> None:
