@@ -1,13 +1,20 @@
-"""Options that several commands share, declared once."""
+"""Options that several commands share, declared once; checks of what servers listen on."""
 
 from __future__ import annotations
 
+import errno
+import socket
 from pathlib import Path
 from typing import Annotated, Literal
 
 import typer
 
 from hpo import env
+from hpo.errors import HpoError, InvalidInputError
+
+MAX_PORT = 65535
+#: Addresses that only this machine reaches: a server bound to any other is on the network.
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 #: Seeds are 31-bit, as the study's and every seed derived from it (``hpo.study.seeds``).
 MAX_SEED = 2**31 - 2
@@ -123,3 +130,26 @@ DirectionOption = Annotated[
         "--direction", help="maximize or minimize; overrides optimize_mode.", show_default=False
     ),
 ]
+
+
+def check_can_listen(host: str, port: int) -> None:
+    """Fail in one line, before a server starts (and prints its banner), when it could not
+    listen on ``host:port``: a host that is not an address of this machine (exit 2), a port
+    in use or reserved (exit 1). Port 0 asks for any free port: only the host is checked."""
+    where = f"{host}:{port}"
+    try:
+        addresses = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except (socket.gaierror, UnicodeError) as exc:
+        raise InvalidInputError(f"cannot listen on {where}: no such address ({exc})") from None
+    for family, kind, proto, _, address in addresses:
+        with socket.socket(family, kind, proto) as probe:
+            try:
+                probe.bind(address)
+            except OSError as exc:
+                if exc.errno == errno.EADDRNOTAVAIL:
+                    raise InvalidInputError(
+                        f"cannot listen on {where}: {host} is not an address of this machine"
+                    ) from None
+                if exc.errno == errno.EADDRINUSE:
+                    raise HpoError(f"cannot listen on {where}: the port is in use") from None
+                raise HpoError(f"cannot listen on {where}: {exc.strerror or exc}") from None

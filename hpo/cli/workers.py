@@ -6,8 +6,8 @@ from typing import Annotated
 
 import typer
 
-from hpo.cli.app import command, open_storage
-from hpo.cli.options import StorageOption
+from hpo.cli.app import command, log, open_storage
+from hpo.cli.options import LOOPBACK, MAX_PORT, StorageOption, check_can_listen
 
 #: Seconds a starting worker keeps trying to reach a database that drops its connections.
 WORKER_CONNECT_PATIENCE = 30.0
@@ -88,9 +88,16 @@ def worker(
 @command("serve-storage")
 def serve_storage(
     storage: StorageOption = None,
-    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "0.0.0.0",
+    host: Annotated[
+        str,
+        typer.Option(
+            "--host",
+            help="Address to listen on; 0.0.0.0 exposes it to the network, with no login.",
+        ),
+    ] = "127.0.0.1",
     port: Annotated[
-        int, typer.Option("--port", min=0, max=65535, help="Port to listen on (0: any free one).")
+        int,
+        typer.Option("--port", min=0, max=MAX_PORT, help="Port to listen on (0: any free one)."),
     ] = 13000,
     threads: Annotated[int, typer.Option("--threads", min=1, help="Requests served at once.")] = 16,
 ) -> None:
@@ -98,5 +105,13 @@ def serve_storage(
     from hpo.storage.grpc import serve
     from hpo.worker import BeatWatcher
 
+    check_can_listen(host, port)
+    if host not in LOOPBACK:
+        log.warning(
+            "the storage proxy has no login: anyone who reaches %s:%d can read and change "
+            "every study, including the code its workers run",
+            host,
+            port,
+        )
     store = open_storage(storage, pool_size=max(1, threads // 2))
     serve(store, host, port, threads, alongside=BeatWatcher(store))

@@ -62,7 +62,10 @@ def serve(
     """Serve until SIGTERM / Ctrl-C, with ``alongside`` entered for as long."""
     server = grpc.server(ThreadPoolExecutor(max_workers=threads))
     add_storage_service(HpoStorageService(storage), server)
-    bound = server.add_insecure_port(f"{host}:{port}")
+    try:
+        bound = server.add_insecure_port(f"{host}:{port}")
+    except RuntimeError:  # grpc ≥ 1.60 raises where it returned 0 ("Failed to bind to …")
+        bound = 0
     if bound == 0:
         raise HpoError(
             f"cannot listen on {host}:{port} (in use, or not an address of this machine)"

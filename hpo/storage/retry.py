@@ -4,8 +4,8 @@ A PostgreSQL restart or a dropped connection makes storage calls fail for a few 
 Only such failures are retried (``hpo.storage.transient``); any other is raised at once.
 The worker retries each of its calls with exponential backoff (0.5 s doubling to 15 s), for
 up to ``patience`` seconds in all, then gives up with a one-line error. Calls are retried
-whole, and each is safe to repeat: a trial created twice leaves an orphan without a heartbeat,
-which the liveness check fails and which its retry then replaces, so the budget counts it once.
+whole, and each is safe to repeat: an ask whose answer was lost finds the trial it got
+(``HpoRDBStorage.claiming``), and a trial written twice is written the same.
 """
 
 from __future__ import annotations

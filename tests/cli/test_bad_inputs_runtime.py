@@ -4,8 +4,11 @@ traceback, and the storage left as it was."""
 
 from __future__ import annotations
 
+import ipaddress
+import signal
+import socket
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import optuna
@@ -15,9 +18,12 @@ from hpo import attrs
 from tests.helpers import (
     assert_one_line_error,
     db_url,
+    free_port,
     hpo_cli,
     hpo_create_study,
     run_hpo,
+    start_hpo,
+    wait_for,
     write_json,
     write_module,
 )
@@ -285,3 +291,107 @@ def test_a_trial_that_exits_fails_that_trial_not_the_worker(tmp_path: Path) -> N
     trials = optuna.load_study(study_name="ex", storage=url).trials
     assert [t.state for t in trials] == [optuna.trial.TrialState.FAIL] * 4
     assert all("called sys.exit(" in t.user_attrs[attrs.ERROR] for t in trials)
+
+
+# -- servers: ports, threads, addresses ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("options", "needle"),
+    [
+        (["--port", "99999"], "--port"),
+        (["--port", "-1"], "--port"),
+        (["--port", "http"], "--port"),
+        (["--threads", "0"], "--threads"),
+        (["--host", "nonexistent.invalid"], "no such address"),
+        (["--host", "10.255.255.1", "--port", "0"], "not an address of this machine"),
+    ],
+    ids=["port-too-big", "port-negative", "port-text", "no-threads", "unknown-host", "foreign-ip"],
+)
+def test_serve_storage_refuses_what_it_cannot_listen_on(
+    tmp_path: Path, options: list[str], needle: str
+) -> None:
+    result = hpo_cli("serve-storage", *options, storage=f"sqlite:///{tmp_path / 'hpo.db'}")
+    assert_only_one_line(result, 2, needle)
+    assert not (tmp_path / "hpo.db").exists()  # refused before the storage was opened
+
+
+@pytest.fixture
+def busy_port() -> Iterator[tuple[str, int]]:
+    """A port something else listens on."""
+    with socket.socket() as other:
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        yield "127.0.0.1", other.getsockname()[1]
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "0.0.0.0"])
+def test_serve_storage_on_a_busy_port_is_one_line(
+    tmp_path: Path, busy_port: tuple[str, int], host: str
+) -> None:
+    # A real process: gRPC's C core writes its own lines to stderr, which must not appear.
+    result = run_hpo(
+        "serve-storage",
+        "--host",
+        host,
+        "--port",
+        str(busy_port[1]),
+        storage=f"sqlite:///{tmp_path / 'hpo.db'}",
+    )
+    assert_only_one_line(result, 1, f"cannot listen on {host}:{busy_port[1]}: the port is in use")
+
+
+def test_the_listen_check_for_the_dashboard(busy_port: tuple[str, int]) -> None:
+    """What hpo dashboard calls before optuna-dashboard prints its banner."""
+    from hpo.cli.options import check_can_listen
+    from hpo.errors import HpoError, InvalidInputError
+
+    with pytest.raises(HpoError, match="the port is in use") as in_use:
+        check_can_listen(*busy_port)
+    assert in_use.value.exit_code == 1
+    with pytest.raises(InvalidInputError, match="not an address of this machine"):
+        check_can_listen("10.255.255.1", 8080)
+    check_can_listen("127.0.0.1", 0)
+
+
+def _listening_on(port: int) -> set[str]:
+    """The local addresses a TCP port is listened on, read from /proc (no connection needed);
+    an IPv4 address mapped into IPv6 (as gRPC binds) reads as the IPv4 one, every interface
+    (0.0.0.0, ::) as ``*``."""
+    found = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            local, state = line.split()[1], line.split()[3]
+            address, hex_port = local.split(":")
+            if state != "0A" or int(hex_port, 16) != port:
+                continue
+            # The kernel prints each 32-bit word of the address in host (little-endian) order.
+            raw = b"".join(
+                bytes.fromhex(address[i : i + 8])[::-1] for i in range(0, len(address), 8)
+            )
+            ip = ipaddress.ip_address(raw)
+            mapped = ip.ipv4_mapped if isinstance(ip, ipaddress.IPv6Address) else None
+            found.add("*" if ip.is_unspecified else str(mapped or ip))
+    return found
+
+
+@pytest.mark.parametrize(
+    ("options", "addresses", "warned"),
+    [([], {"127.0.0.1"}, False), (["--host", "0.0.0.0"], {"*"}, True)],
+    ids=["default-loopback", "all-interfaces-warned"],
+)
+def test_serve_storage_binds_this_machine_unless_told_and_warns_then(
+    tmp_path: Path, options: list[str], addresses: set[str], warned: bool
+) -> None:
+    port = free_port()
+    server = start_hpo(
+        "serve-storage", *options, "--port", str(port), storage=f"sqlite:///{tmp_path / 'hpo.db'}"
+    )
+    try:
+        wait_for(lambda: _listening_on(port) or server.poll() is not None, 120, "the server")
+        assert _listening_on(port) == addresses
+    finally:
+        server.send_signal(signal.SIGTERM)
+        _, err = server.communicate(timeout=120)
+    assert server.returncode == 0, err
+    assert ("warning: the storage proxy has no login" in err) is warned, err
