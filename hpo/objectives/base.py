@@ -41,6 +41,9 @@ class Attempt:
     report: Report
     should_stop: Callable[[], bool]  # True once the worker has been told to stop
     record: Callable[[str, Any], None]  # store a user attribute on the trial (name, JSON value)
+    #: Write the reported values not yet in the storage now (``report`` batches them), for an
+    #: objective that may go quiet for long after reporting.
+    flush: Callable[[], None] = lambda: None
 
 
 class AttemptInterrupted(BaseException):  # a signal, like KeyboardInterrupt

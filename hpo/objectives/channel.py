@@ -10,16 +10,21 @@ Two channels, read side by side:
 
       @hpo intermediate 0.8123
       @hpo intermediate {"default": 0.81, "loss": 0.52}
+      @hpo intermediate 0.8123 step=3
       @hpo final 0.93
 
 A metric is a number, or an object whose ``default`` key (or the study's metric name) is the
-value and whose other numeric keys are stored with the trial.
+value and whose other numeric keys are stored with the trial. Intermediate results are steps
+1, 2, … of each run of the command; a script that resumes a retried trial from its own
+checkpoint names its step (``step=N`` here, ``nni.report_intermediate_result(x, step=N)`` in
+the shim), so that its results continue where the earlier attempt's stopped.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +37,7 @@ METRICS_FILE = Path(".nni") / "metrics"
 #: The prefix of a metric line on a command's stdout.
 STDOUT_PREFIX = "@hpo "
 _HEADER = 8  # b"ME" and six digits of length
+_STEP = re.compile(r"^(.*\S)\s+step=([1-9]\d*)$")
 
 
 @dataclass(frozen=True)
@@ -40,6 +46,7 @@ class Reported:
 
     final: bool
     value: Any  # a number or a mapping, as decoded from JSON
+    step: int | None = None  # the step an intermediate result names, if it names one
 
 
 class MetricsFile:
@@ -78,7 +85,10 @@ def _record(data: bytes, where: str) -> Reported:
         value = record["value"]
         if isinstance(value, str):
             value = json.loads(value)  # NNI encodes the metric twice
-        return Reported(record.get("type") == "FINAL", value)
+        step = record.get("step")
+        if step is not None and (isinstance(step, bool) or not isinstance(step, int) or step < 1):
+            raise ValueError(f"step {step!r} is not a positive integer")
+        return Reported(record.get("type") == "FINAL", value, step)
     except (ValueError, KeyError, TypeError) as exc:
         raise TrialFailedError(f"{where}: unreadable metric record {data[:80]!r} ({exc})") from None
 
@@ -88,6 +98,9 @@ def parse_stdout_line(line: str) -> Reported | None:
     if not line.startswith(STDOUT_PREFIX):
         return None
     kind, _, payload = line[len(STDOUT_PREFIX) :].strip().partition(" ")
+    step = None
+    if kind == "intermediate" and (named := _STEP.match(payload)):
+        payload, step = named.group(1), int(named.group(2))
     if kind not in ("intermediate", "final"):
         raise TrialFailedError(
             f"stdout line {line.strip()[:80]!r}: expected '@hpo intermediate VALUE' or "
@@ -99,7 +112,7 @@ def parse_stdout_line(line: str) -> Reported | None:
         raise TrialFailedError(
             f"stdout line {line.strip()[:80]!r}: the value is not a number or a JSON object"
         ) from None
-    return Reported(kind == "final", value)
+    return Reported(kind == "final", value, step)
 
 
 def split_metric(value: Any, metric: str) -> tuple[float, dict[str, float]]:

@@ -196,6 +196,7 @@ class _Run:
         self.log_file = log_file
         self.metrics_file = MetricsFile(attempt.directory / METRICS_FILE)
         self.step = 0
+        self.unflushed = False
         self.final: Any = None
         self.step_metrics: dict[str, dict[str, float]] = {}
         self.started = time.monotonic()
@@ -247,6 +248,11 @@ class _Run:
 
     def _take_results(self) -> None:
         reports = self.metrics_file.read()
+        if not reports and self.lines.empty() and self.unflushed:
+            # Quiet now: what it reported reaches the storage (and the dashboard) at once,
+            # not only with its next result, which may be an hour away.
+            self.attempt.flush()
+            self.unflushed = False
         while True:
             try:
                 item = self.lines.get_nowait()
@@ -260,9 +266,10 @@ class _Run:
                 self.final = reported.value
                 continue
             value, extras = split_metric(reported.value, self.metric)
-            self.step += 1
+            self.step = reported.step or self.step + 1
             if extras:
                 self.step_metrics[str(self.step)] = extras
+            self.unflushed = True
             self.attempt.report(value, self.step)  # may raise optuna.TrialPruned
 
     def _outcome(self, code: int) -> Outcome:

@@ -182,6 +182,8 @@ def _nni_experiment(data: dict[str, Any], source: str | None, base_dir: str) -> 
         space_path = ""
     notices: list[Notice] = []
     fields = _read_keys({k: v for k, v in data.items() if k not in SPACE_KEYS}, "", notices)
+    # NNI stops trials early only when the experiment names an assessor.
+    fields.setdefault("pruner", Component("none"))
     return _config(
         fields,
         notices,

@@ -53,10 +53,13 @@ def get_current_parameter(tag: str | None = None) -> Any:
     return params if tag is None else params[tag]
 
 
-def report_intermediate_result(metric: Any) -> None:
-    """One more step's result: a number, or a dict whose ``default`` key is the metric."""
+def report_intermediate_result(metric: Any, step: int | None = None) -> None:
+    """One more step's result: a number, or a dict whose ``default`` key is the metric.
+
+    ``step`` (hpo's addition; NNI numbers results 1, 2, … in each run) lets a script that
+    resumes a retried trial continue at its own epoch."""
     global _sequence
-    _send("PERIODICAL", metric, _sequence)
+    _send("PERIODICAL", metric, _sequence, step)
     _sequence += 1
 
 
@@ -98,14 +101,16 @@ def _load_params() -> dict[str, Any]:
     return params
 
 
-def _send(kind: str, metric: Any, sequence: int) -> None:
-    record = {
+def _send(kind: str, metric: Any, sequence: int, step: int | None = None) -> None:
+    record: dict[str, Any] = {
         "parameter_id": int(os.environ.get("NNI_TRIAL_SEQ_ID", "0")),
         "trial_job_id": get_trial_id(),
         "type": kind,
         "sequence": sequence,
         "value": json.dumps(_plain(metric)),
     }
+    if step is not None:
+        record["step"] = int(step)
     data = (json.dumps(record) + "\n").encode("utf-8")
     folder = _sys_dir() / ".nni"
     folder.mkdir(parents=True, exist_ok=True)
