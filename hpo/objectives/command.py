@@ -201,7 +201,8 @@ class _Run:
         self.step_metrics: dict[str, dict[str, float]] = {}
         self.started = time.monotonic()
         self.process = subprocess.Popen(
-            [sys.executable, "-I", str(GUARD), str(KILL_GRACE), objective.command],
+            # -I -S: isolated and without site-packages, it starts in a fraction of the time.
+            [sys.executable, "-I", "-S", str(GUARD), str(KILL_GRACE), objective.command],
             cwd=objective.directory,
             env=trial_environment(objective, attempt, params),
             stdin=subprocess.DEVNULL,

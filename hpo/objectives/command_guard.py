@@ -1,6 +1,6 @@
 """The first process of a command trial: runs the command, and takes it down with the worker.
 
-The worker starts ``python -I command_guard.py GRACE COMMAND`` in a session of its own; this
+The worker starts ``python -I -S command_guard.py GRACE COMMAND`` in a session of its own; this
 process then runs ``/bin/sh -c COMMAND`` in the same process group. It exists for one case: a
 worker killed outright (SIGKILL, the kernel's OOM killer) cannot end its trial, and an
 orphaned trial would go on using its GPU and writing into the directory its retry resumes
