@@ -141,7 +141,7 @@ MALFORMED: list[tuple[str, Any, list[str]]] = [
     (
         "tuner-without-name",
         dropt({"tuner": {"classArgs": {}}}),
-        ["config.tuner: missing builtinTunerName"],
+        ["config.tuner: missing the tuner name"],
     ),
     (
         "max-trials-string",
