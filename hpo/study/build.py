@@ -70,6 +70,8 @@ def build_spec(
     if max_trials is not None and max_trials < 1:
         raise InvalidInputError(f"--max-trials must be at least 1, got {max_trials}")
 
+    if o.name is not None and not o.name.strip():
+        raise InvalidInputError("--name: expected a study name, got an empty one")
     name = o.name or config.experiment_name or f"{file_stem(config.source, 'study')}-{sampler.name}"
     if not name.strip() or len(name) > 500:
         raise InvalidInputError(f"study name must be 1 to 500 characters, got {name!r}")

@@ -47,6 +47,17 @@ def parse_gpus(value: str) -> list[str]:
         raise InvalidInputError(f"--gpus expects all or GPU indices like 0,1, got {value!r}")
     if len(set(gpus)) != len(gpus):
         raise InvalidInputError(f"--gpus lists a GPU twice: {value!r}")
+    present = detect_gpus()
+    if not present:
+        raise HpoError(
+            f"--gpus {value}: no NVIDIA GPU found on this machine (nvidia-smi lists none)"
+        )
+    missing = [g for g in gpus if g not in present]
+    if missing:
+        raise InvalidInputError(
+            f"--gpus {value}: this machine has no GPU {', '.join(missing)} "
+            f"(it has {', '.join(present)})"
+        )
     return gpus
 
 
