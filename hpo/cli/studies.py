@@ -72,8 +72,8 @@ def validate(
             [
                 key,
                 clip(nni, 48),
-                describe_distribution(param.distribution()),
-                " and ".join(conditions) or "",
+                clip(describe_distribution(param.distribution()), 60),
+                clip(" and ".join(conditions), 60),
             ]
         )
     print_notices(plan.notices)
