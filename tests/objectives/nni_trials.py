@@ -119,6 +119,17 @@ for epoch in range(start, 4):
 nni.report_final_result({"default": params["x"], "resumed_from": start})
 """
 
+#: Silent for longer than the grace period, then done.
+SILENT = """
+import os, time
+import nni
+params = nni.get_next_parameter()
+open(os.path.join(os.environ["NNI_OUTPUT_DIR"], "started"), "w").close()
+while not os.path.exists(os.path.join(os.environ["NNI_CODE_DIR"], "go")):
+    time.sleep(0.1)
+nni.report_final_result(params["x"])
+"""
+
 #: Not Python's shim: the params from HPO_PARAMS, results as '@hpo' lines on stdout.
 PLAIN = """
 import fcntl, json, os

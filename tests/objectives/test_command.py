@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 import signal
 import textwrap
@@ -30,6 +31,7 @@ from tests.objectives.nni_trials import (
     NO_FINAL,
     PLAIN,
     RESUMING,
+    SILENT,
     SLEEPER,
     STUBBORN,
     pid_alive,
@@ -281,6 +283,36 @@ def test_sigterm_is_passed_on_and_the_trial_is_queued_again(
     assert first.state == TrialState.FAIL
     assert "worker stopped by SIGTERM" in first.user_attrs[attrs.ERROR]
     assert retry.state == TrialState.WAITING and retry.params == first.params
+
+
+def test_a_silent_command_stays_alive_past_the_grace_period(
+    tmp_path: Path, sqlite_url: str
+) -> None:
+    # Two workers: the second, with nothing to run, watches for stale trials meanwhile.
+    _command_study(tmp_path, sqlite_url, SILENT, "silent")
+    workers = [
+        start_hpo("worker", "--study", "silent", storage=sqlite_url, cwd=tmp_path) for _ in range(2)
+    ]
+    try:
+        wait_for(lambda: list(tmp_path.rglob("started")), 120, "the trial to start")
+        (trial,) = trials(sqlite_url, "silent")
+        started = trial.datetime_start
+        assert started is not None
+        # Silent for three grace periods of 3 s, by the trial's own clock in the storage.
+        wait_for(
+            lambda: (datetime.datetime.now() - started).total_seconds() > 9,
+            60,
+            "three grace periods to pass",
+        )
+        assert [t.state for t in trials(sqlite_url, "silent")] == [TrialState.RUNNING]
+        (tmp_path / "go").touch()
+        for worker in workers:
+            assert worker.wait(timeout=120) == 0
+    finally:
+        for worker in workers:
+            worker.kill()
+    (trial,) = trials(sqlite_url, "silent")
+    assert trial.state == TrialState.COMPLETE and trial.value == trial.params["x"]
 
 
 @pytest.mark.slow
