@@ -24,20 +24,39 @@ CROP_RATIO = (3 / 4, 4 / 3)
 
 
 def random_translate_flip(
-    images: torch.Tensor, pad: int, generator: torch.Generator, *, flip: bool = True
+    images: torch.Tensor,
+    pad: int,
+    generator: torch.Generator,
+    *,
+    flip: bool = True,
+    reflect: bool = False,
+    flips: torch.Tensor | None = None,
 ) -> torch.Tensor:
-    """Shift each image by up to ``pad`` pixels (zero fill) and flip half of them."""
+    """Shift each image by up to ``pad`` pixels and flip half of them (or those ``flips``
+    says). The edge brought in is zeros, or the image mirrored (``reflect``)."""
     n, c, h, w = images.shape
     device = images.device
-    padded = F.pad(images, (pad, pad, pad, pad))
     dy = torch.randint(0, 2 * pad + 1, (n,), generator=generator, device=device)
     dx = torch.randint(0, 2 * pad + 1, (n,), generator=generator, device=device)
-    rows = (dy[:, None] + torch.arange(h, device=device)[None, :])[:, None, :, None]
-    cols = (dx[:, None] + torch.arange(w, device=device)[None, :])[:, None, None, :]
+    rows = dy[:, None] + torch.arange(h, device=device)[None, :]
+    cols = dx[:, None] + torch.arange(w, device=device)[None, :]
+    if reflect:  # index the image itself, mirrored at its edges: no padded copy
+        source = images
+        rows, cols = _reflect(rows - pad, h), _reflect(cols - pad, w)
+    else:
+        source = F.pad(images, (pad, pad, pad, pad))
     batch = torch.arange(n, device=device)[:, None, None, None]
     channel = torch.arange(c, device=device)[None, :, None, None]
-    shifted = padded[batch, channel, rows, cols]
+    shifted = source[batch, channel, rows[:, None, :, None], cols[:, None, None, :]]
+    if flips is not None:
+        return torch.where(flips[:, None, None, None], shifted.flip(-1), shifted)
     return _flip_half(shifted, generator) if flip else shifted
+
+
+def _reflect(index: torch.Tensor, size: int) -> torch.Tensor:
+    """Indices outside 0..size-1 mirrored back inside (as ``F.pad(mode="reflect")``)."""
+    index = index.abs()
+    return torch.where(index >= size, 2 * (size - 1) - index, index)
 
 
 def random_resized_crop_flip(

@@ -20,11 +20,12 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, Literal, get_args
 
-Optimizer = Literal["sgd", "adam", "adamw"]
+Optimizer = Literal["sgd", "sgdw", "adam", "adamw"]
 Schedule = Literal["constant", "step", "multistep", "cosine", "onecycle", "triangular"]
 Warmup = Literal["linear", "exponential"]
 Balance = Literal["none", "weighted"]
 Device = Literal["auto", "cpu", "cuda"]
+PadMode = Literal["zeros", "reflect"]
 
 OPTIMIZERS: tuple[str, ...] = get_args(Optimizer)
 SCHEDULES: tuple[str, ...] = get_args(Schedule)
@@ -52,7 +53,10 @@ class TrainConfig:
     optimizer: Optimizer = "sgd"
     momentum: float = 0.9
     nesterov: bool = False
+    # sgd, adam: PyTorch's L2 term. adamw: decoupled, scaled by the rate. sgdw: decoupled from
+    # the rate (the shrink per step at the peak rate, whatever lr is: airbench's convention).
     weight_decay: float = 0.0
+    bias_lr_scale: float = 1.0  # rate multiplier for BatchNorm shifts (airbench: 64)
     num_epochs: int = 10
     lr_schedule: Schedule = "constant"
     step_size: int = 7  # epochs between decays (step)
@@ -75,6 +79,10 @@ class TrainConfig:
     seed: int = 0
     device: Device = "auto"
     augment: bool = True
+    translate: int | None = None  # pixels of random shift (small images; default size / 8)
+    pad_mode: PadMode = "zeros"  # what a shift brings in at the edge
+    alternate_flip: bool = False  # each image flipped every other epoch instead of at random
+    tta: bool = False  # evaluate on the mean of flipped and shifted views
     checkpoint: str | None = None  # where to save the best model (e.g. a future teacher)
     cache_dir: str | None = None  # decoded-image cache (default $HPO_CACHE_DIR or ~/.cache/hpo)
     # The training state after every epoch; a run that finds it resumes from there (hpo sets
@@ -111,6 +119,9 @@ class TrainConfig:
         _in_range("state_every", self.state_every, 0.0, math.inf)
         _positive("kd_temperature", self.kd_temperature)
         _positive("width", self.width)
+        _positive("bias_lr_scale", self.bias_lr_scale)
+        if self.translate is not None:
+            _in_range("translate", self.translate, 0, math.inf)
         _positive("step_size", self.step_size)
         _positive("gamma", self.gamma)
         if self.warmup_period < 0:
@@ -154,6 +165,7 @@ _OPTIONAL = {
     "train_split",
     "state_file",
     "cycle_epochs",
+    "translate",
 }
 
 _INT_KEYS = {
@@ -165,6 +177,7 @@ _INT_KEYS = {
     "warmup_period",
     "early_stopping_patience",
     "seed",
+    "translate",
 }
 _FLOAT_KEYS = {
     "val_fraction",
@@ -178,14 +191,16 @@ _FLOAT_KEYS = {
     "kd_temperature",
     "kd_alpha",
     "state_every",
+    "bias_lr_scale",
 }
-_BOOL_KEYS = {"download", "nesterov", "freeze_backbone", "augment"}
+_BOOL_KEYS = {"download", "nesterov", "freeze_backbone", "augment", "alternate_flip", "tta"}
 _CHOICES: dict[str, tuple[str, ...]] = {
     "optimizer": OPTIMIZERS,
     "lr_schedule": SCHEDULES,
     "warmup": get_args(Warmup),
     "balance": get_args(Balance),
     "device": get_args(Device),
+    "pad_mode": get_args(PadMode),
 }
 
 

@@ -72,22 +72,43 @@ class InputPipeline:
         self.mean, self.std = stats[0].to(device), stats[1].to(device)
         self.generator = generator
         self.channels_last = device.type == "cuda"
+        self._flip_base: torch.Tensor | None = None  # per stored image, for alternating flips
 
-    def train(self, split: Split, index: torch.Tensor) -> torch.Tensor:
+    def train(self, split: Split, index: torch.Tensor, epoch: int = 1) -> torch.Tensor:
         """The training batch at positions ``index`` of ``split``: augmented (when asked),
-        normalised."""
+        normalised. ``epoch`` (from 1) sets the alternating flips."""
         c, d = self.config, self.data
         images = split.take(index)
         if not c.augment:
             return self.prepare(self._center(images, split.aspects(index)))
         if d.stored_resolution == d.resolution:
-            pad = max(1, d.resolution // 8)
-            x = random_translate_flip(images, pad, self.generator, flip=d.flip)
+            pad = max(1, d.resolution // 8) if c.translate is None else c.translate
+            flips = self._alternating(split, index, epoch) if c.alternate_flip else None
+            x = random_translate_flip(
+                images,
+                pad,
+                self.generator,
+                flip=d.flip,
+                reflect=c.pad_mode == "reflect",
+                flips=flips if d.flip else None,
+            )
         else:
             x = random_resized_crop_flip(
                 images, d.resolution, self.generator, aspect=split.aspects(index), flip=d.flip
             )
         return self.prepare(x)
+
+    def _alternating(self, split: Split, index: torch.Tensor, epoch: int) -> torch.Tensor:
+        """Each image flipped in every other epoch, starting at random (airbench): over two
+        epochs every image is seen both ways, which random flips only promise on average."""
+        if self._flip_base is None or self._flip_base.shape[0] != split.images.shape[0]:
+            n = split.images.shape[0]
+            device = split.images.device
+            # Its own generator from the seed: a resumed run flips as the stopped one did.
+            seeded = torch.Generator(device=device).manual_seed(self.config.seed)
+            self._flip_base = torch.rand(n, generator=seeded, device=device) < 0.5
+        base = self._flip_base[split.source_rows(index)]
+        return base if epoch % 2 else ~base
 
     def eval(self, split: Split, index: torch.Tensor) -> torch.Tensor:
         """The evaluation batch at positions ``index``: the centre crop, normalised."""

@@ -22,6 +22,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from training.airbench import flip_translate_logits
 from training.checkpoint import save_checkpoint, stored_stats
 from training.config import TrainConfig
 from training.data import Split, load_data
@@ -34,8 +35,10 @@ from training.models import (
     freeze_backbone,
     input_channels,
     load_pretrained,
+    model_kind,
     train_mode,
 )
+from training.optimizers import build_optimizer
 from training.schedules import build_schedule
 from training.state import read_state, write_state
 
@@ -171,11 +174,15 @@ class _Trainer:
         stored = stored_stats(c.pretrained) if c.pretrained else None
         self.stats = input_stats(c, data, channels, stored)
         self.inputs = InputPipeline(c, data, channels, self.stats, self.generator, self.device)
+        init = model_kind(c.model).data_init
+        if init is not None and not c.pretrained:
+            with torch.no_grad():
+                init(model, self.inputs.eval(data.train, data.train.positions(0, 5000)))
         if c.teacher:
             self.teacher = load_teacher(
                 c.teacher, c.teacher_model, self.spec, self.stats, data.channels, self.device
             )
-        self.optimizer = _optimizer(model, c)
+        self.optimizer = build_optimizer(model, c)
         # The last partial batch is dropped (each epoch draws a new order, so no image is
         # always left out): every step has the same shape, which compiled and cuDNN-tuned
         # kernels want, and a batch of one image cannot break batch norm.
@@ -266,7 +273,8 @@ class _Trainer:
             loss_sum = torch.zeros((), device=self.device)
             for b in range(self.batches):
                 index = order[b * c.batch_size : (b + 1) * c.batch_size]
-                loss_sum += self.step(self.inputs.train(train, index), train.labels[index])
+                inputs = self.inputs.train(train, index, epoch)
+                loss_sum += self.step(inputs, train.labels[index])
                 seen += len(index)
             mean_loss = float(loss_sum) / self.batches  # one device sync per epoch
             train_seconds += time.perf_counter() - started
@@ -394,7 +402,8 @@ class _Trainer:
             index = split.positions(start, start + EVAL_BATCH)
             inputs = self.inputs.eval(split, index)
             with torch.autocast("cuda", dtype=torch.bfloat16, enabled=self.cuda):
-                logits = self.model(inputs)
+                tta = self.config.tta
+                logits = flip_translate_logits(self.model, inputs) if tta else self.model(inputs)
             correct += (logits.argmax(dim=1) == split.labels[index]).sum()
         return float(correct) / max(1, len(split))
 
@@ -405,14 +414,3 @@ def _device(name: str) -> torch.device:
     if name == "cuda" and not torch.cuda.is_available():
         raise RuntimeError("device cuda was asked for, but no CUDA GPU is available")
     return torch.device(name)
-
-
-def _optimizer(model: nn.Module, c: TrainConfig) -> torch.optim.Optimizer:
-    params = [p for p in model.parameters() if p.requires_grad]
-    if c.optimizer == "sgd":
-        return torch.optim.SGD(
-            params, lr=c.lr, momentum=c.momentum, nesterov=c.nesterov, weight_decay=c.weight_decay
-        )
-    if c.optimizer == "adam":
-        return torch.optim.Adam(params, lr=c.lr, weight_decay=c.weight_decay)
-    return torch.optim.AdamW(params, lr=c.lr, weight_decay=c.weight_decay)

@@ -7,6 +7,7 @@
 - ``resnet18``, ``resnet50``, ``mobilenet_v2``: torchvision's, with a new classifier.
 - ``dw_student``: the compression report's depthwise-separable student (channels 16, 32, 64,
   128, 256 × 4) times ``width``.
+- ``airbench``: the design of the fastest public CIFAR-10 recipes (``training.airbench``).
 
 Each model names its classifier ``head`` (what transfer learning replaces and what a frozen
 backbone leaves trainable).
@@ -19,6 +20,8 @@ from dataclasses import dataclass
 
 import torch
 from torch import nn
+
+from training.airbench import AirbenchNet, init_whitening
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,8 @@ class ModelKind:
     head: str  # attribute path of the classifier
     channels: int | None = None  # input channels it needs (None: any)
     min_resolution: int = 8
+    # Set up from normalised training images before training (airbench's whitening layer).
+    data_init: Callable[[nn.Module, torch.Tensor], None] | None = None
 
 
 class SimpleCNN(nn.Module):
@@ -152,6 +157,7 @@ MODELS: dict[str, ModelKind] = {
         ModelKind("simple_cnn", SimpleCNN, "head"),
         ModelKind("resnet9", ResNet9, "head"),
         ModelKind("dw_student", DWStudent, "head", min_resolution=2),
+        ModelKind("airbench", AirbenchNet, "head", min_resolution=16, data_init=init_whitening),
         ModelKind("resnet18", _torchvision("resnet18"), "fc", channels=3, min_resolution=32),
         ModelKind("resnet50", _torchvision("resnet50"), "fc", channels=3, min_resolution=32),
         ModelKind(

@@ -379,7 +379,7 @@ def test_class_balanced_sampling_evens_out_a_skewed_training_set(tmp_path: Path)
     ("params", "message"),
     [
         ({"learning_rate": 0.1}, "unknown training param 'learning_rate'; did you mean 'lr'?"),
-        ({"optimizer": "rmsprop"}, "optimizer must be one of sgd, adam, adamw"),
+        ({"optimizer": "rmsprop"}, "optimizer must be one of sgd, sgdw, adam, adamw"),
         ({"batch_size": 0}, "batch_size must be > 0"),
         ({"num_epochs": 2.5}, "num_epochs must be an integer"),
         ({"momentum": 1.0}, "momentum must be in [0.0, 1.0)"),
