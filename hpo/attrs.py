@@ -30,6 +30,8 @@ ERROR = "hpo:error"
 TRACEBACK = "hpo:traceback"
 #: Numbers the objective returned besides the objective values (test accuracy, parameters…).
 METRICS = "hpo:metrics"
+#: The worker that ran the trial: ``host`` or ``host/label`` (``hpo worker --gpus``: gpu0, …).
+WORKER = "hpo:worker"
 #: The seed the trial trained with (the same for every attempt of a retried trial).
 SEED = "hpo:seed"
 #: A command trial's log file (its stdout and stderr), on the machine that ran it.

@@ -37,6 +37,7 @@ COMMAND_ORDER = (
     "worker",
     "run",
     "status",
+    "trials",
     "best",
     "compare",
     "importance",
@@ -110,8 +111,9 @@ app = typer.Typer(
         "become Optuna studies that any number of workers share."
     ),
     no_args_is_help=True,
-    add_completion=False,
     pretty_exceptions_enable=False,
+    # Plain help: Rich would read "[default: …]" in a help text as markup and drop it.
+    rich_markup_mode=None,
 )
 
 
@@ -181,10 +183,24 @@ def _storage_failure(exc: Exception, url: str | None) -> str | None:
     return f"storage {mask_url(url)} failed: {describe_db_error(exc, url)}"
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        typer.echo(f"hpo {version('hpo')}")
+        raise typer.Exit()
+
+
 @app.callback()
 def _main(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show debug logs.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only warnings and errors.")] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print hpo's version."
+        ),
+    ] = False,
 ) -> None:
     configure_logging(logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO)
 

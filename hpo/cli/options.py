@@ -32,7 +32,11 @@ StorageOption = Annotated[
 ]
 SpaceOption = Annotated[
     Path,
-    typer.Option("--space", help="Search-space file: a bare NNI space or a Dr.Opt config (JSON)."),
+    typer.Option(
+        "--space",
+        help="Search-space file: a bare NNI space, a Dr.Opt config or an NNI experiment config "
+        "(JSON or YAML).",
+    ),
 ]
 RepeatsOption = Annotated[
     int,

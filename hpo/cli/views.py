@@ -4,16 +4,22 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 
 from hpo.cli.app import command, log, open_storage
 from hpo.cli.options import StorageOption
 
+if TYPE_CHECKING:
+    from hpo.study.summary import StudySummary
+
 
 @command("status")
-def status(storage: StorageOption = None) -> None:
+def status(
+    storage: StorageOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
+) -> None:
     """List the studies in the storage with their trials per state and best value."""
     from optuna.trial import TrialState
 
@@ -21,8 +27,12 @@ def status(storage: StorageOption = None) -> None:
     from hpo.study.summary import summaries
     from hpo.text import table
 
+    found = summaries(open_storage(storage))
+    if as_json:
+        typer.echo(json.dumps([_summary_json(s) for s in found], indent=2))
+        return
     rows = []
-    for s in summaries(open_storage(storage)):
+    for s in found:
         c = s.counts
         best_text: str | None
         if s.best_value is not None:
@@ -49,6 +59,67 @@ def status(storage: StorageOption = None) -> None:
         return
     headers = ["study", "sampler", "pruner", "dir", "complete", "pruned", "fail", "running"]
     typer.echo(table([*headers, "waiting", "budget", "best"], rows))
+
+
+def _summary_json(s: StudySummary) -> dict[str, object]:
+    from optuna.trial import TrialState
+
+    spec = s.spec
+    return {
+        "study": s.name,
+        "sampler": spec.sampler.name if spec else None,
+        "pruner": spec.pruner.name if spec else None,
+        "metrics": {m.name: m.direction for m in spec.metrics} if spec else None,
+        "trials": {state.name.lower(): s.counts.get(state, 0) for state in TrialState},
+        "max_trials": spec.max_trials if spec else None,
+        "max_duration_s": spec.max_duration_s if spec else None,
+        "best_value": s.best_value,
+        "best_trial": s.best_number,
+        "pareto_trials": s.n_pareto,
+        "stopped": s.stopped,
+        "unreadable": s.unreadable,
+    }
+
+
+@command("trials")
+def trials(
+    names: Annotated[list[str], typer.Argument(help="Study or group names.")],
+    output_format: Annotated[
+        Literal["table", "csv", "json"], typer.Option("--format", help="table, csv or json.")
+    ] = "table",
+    state: Annotated[
+        str | None,
+        typer.Option(
+            "--state",
+            help="Only these states, e.g. complete,pruned [default: every state].",
+            show_default=False,
+        ),
+    ] = None,
+    sort: Annotated[
+        Literal["number", "value", "seconds"],
+        typer.Option("--sort", help="number, value (best first) or seconds (longest first)."),
+    ] = "number",
+    limit: Annotated[
+        int | None,
+        typer.Option("--limit", min=1, help="At most N trials [default: all].", show_default=False),
+    ] = None,
+    storage: StorageOption = None,
+) -> None:
+    """List every trial: state, values, params as the trial received them, epochs, pruned at,
+    seconds, test accuracy and the other numbers, error, worker."""
+    from hpo.analysis.trial_list import as_csv, as_json, as_table, parse_states, trial_records
+
+    records = trial_records(
+        open_storage(storage), names, states=parse_states(state), sort=sort, limit=limit
+    )
+    if output_format == "json":
+        typer.echo(as_json(records))
+    elif output_format == "csv":
+        typer.echo(as_csv(records), nl=False)
+    elif records:
+        typer.echo(as_table(records))
+    else:
+        typer.echo("no trials")
 
 
 @command("best")

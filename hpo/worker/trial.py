@@ -20,6 +20,7 @@ import gc
 import logging
 import os
 import re
+import socket
 import sys
 import time
 import traceback
@@ -97,6 +98,13 @@ def trial_directory(spec: StudySpec, first_number: int) -> Path:
     return root / f"{study}-{int(spec.created_at)}" / f"trial-{first_number}"
 
 
+def worker_name() -> str:
+    """``host``, or ``host/label`` for a worker of ``hpo worker --gpus`` or ``hpo run``."""
+    label = os.environ.get(env.WORKER_LABEL)
+    host = socket.gethostname()
+    return f"{host}/{label}" if label else host
+
+
 def _cache_root() -> Path:
     # The same folder the training package caches decoded data sets in.
     return Path(os.environ.get(env.CACHE_DIR) or Path.home() / ".cache" / "hpo")
@@ -125,12 +133,14 @@ def run_trial(ctx: TrialContext, trial: optuna.Trial) -> TrialEnd:
         report=reporter,
         should_stop=lambda: ctx.stop.requested,
         record=lambda key, value: _record(ctx, trial, key, value),
+        flush=reporter.flush,
     )
     params: dict[str, Any] = {}
     crashed = False
     # The heartbeat runs until the result is recorded, through any storage outage.
     with Heartbeat(ctx.storage, compat.trial_id(trial), spec.liveness.heartbeat_interval):
         try:
+            _record(ctx, trial, attrs.WORKER, worker_name())
             # A stop now (a second signal) may interrupt it from here: an interrupted trial is
             # failed and queued again below, never left RUNNING.
             ctx.stop.in_objective = True
