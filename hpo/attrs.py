@@ -17,6 +17,9 @@ STOPPED = "hpo:stopped"
 
 # -- study system attributes -----------------------------------------------------------------
 
+#: When the study's first worker started (seconds since the epoch): maxExecDuration counts
+#: from here, so that hours in a queue before any worker runs do not spend it.
+STARTED_AT = "hpo:started_at"
 #: How many workers have registered with the study: the next one's index.
 WORKER_COUNTER = "hpo:workers"
 

@@ -54,7 +54,8 @@ def _unfinished_state(spec: StudySpec, trials: Sequence[FrozenTrial]) -> str | N
     counted = [t for t in trials if retry_count(t) == 0]  # a retry redoes a counted trial
     finished = sum(t.state.is_finished() for t in counted)
     budget_left = spec.max_trials is not None and len(counted) < spec.max_trials
-    if spec.max_duration_s is not None and time_left(spec) <= 0:
+    starts = [t.datetime_start.timestamp() for t in trials if t.datetime_start is not None]
+    if spec.max_duration_s is not None and time_left(spec, min(starts, default=None)) <= 0:
         budget_left = False  # the time budget ended the study before its trial budget
     if not active and not budget_left:
         return None

@@ -104,8 +104,8 @@ MaxDurationOption = Annotated[
     str | None,
     typer.Option(
         "--max-duration",
-        help="Study-wide time budget like 12h or 30m, counted from "
-        "creation; overrides maxExecDuration.",
+        help="Study-wide time budget like 12h or 30m, counted from when the first worker "
+        "starts; overrides maxExecDuration.",
         show_default=False,
     ),
 ]

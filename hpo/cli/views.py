@@ -23,7 +23,6 @@ def status(
     """List the studies in the storage with their trials per state and best value."""
     from optuna.trial import TrialState
 
-    from hpo.study import budget_text
     from hpo.study.summary import summaries
     from hpo.text import table
 
@@ -50,7 +49,7 @@ def status(
                 c.get(TrialState.FAIL, 0),
                 c.get(TrialState.RUNNING, 0),
                 c.get(TrialState.WAITING, 0),
-                budget_text(s.spec) if s.spec else None,
+                _budget_cell(s),
                 best_text,
             ]
         )
@@ -61,8 +60,20 @@ def status(
     typer.echo(table([*headers, "waiting", "budget", "best"], rows))
 
 
+def _budget_cell(s: StudySummary) -> str | None:
+    """``20 trials / 60m (12m used, 48m left)``, ``… (expired)``, ``… (not started)``."""
+    from hpo.study import budget_text, time_text
+
+    if s.spec is None:
+        return None
+    clock = time_text(s.spec, s.started_at)
+    return f"{budget_text(s.spec)} ({clock})" if clock else budget_text(s.spec)
+
+
 def _summary_json(s: StudySummary) -> dict[str, object]:
     from optuna.trial import TrialState
+
+    from hpo.study import time_left
 
     spec = s.spec
     return {
@@ -73,6 +84,10 @@ def _summary_json(s: StudySummary) -> dict[str, object]:
         "trials": {state.name.lower(): s.counts.get(state, 0) for state in TrialState},
         "max_trials": spec.max_trials if spec else None,
         "max_duration_s": spec.max_duration_s if spec else None,
+        "started_at": s.started_at,
+        "time_left_s": None
+        if spec is None or spec.max_duration_s is None
+        else max(0.0, time_left(spec, s.started_at)),
         "best_value": s.best_value,
         "best_trial": s.best_number,
         "pareto_trials": s.n_pareto,

@@ -15,7 +15,14 @@ comparison groups, seeds.
 
 from __future__ import annotations
 
-from hpo.study.budget import budget_text, change_budget, grid_budget, time_left
+from hpo.study.budget import (
+    budget_text,
+    change_budget,
+    grid_budget,
+    start_clock,
+    time_left,
+    time_text,
+)
 from hpo.study.build import DEFAULT_PRUNER, DEFAULT_SAMPLER, build_spec
 from hpo.study.config_file import SearchConfig, load_file, parse_config
 from hpo.study.config_keys import parse_duration
@@ -70,6 +77,8 @@ __all__ = [
     "plan_studies",
     "read_spec",
     "set_stopped",
+    "start_clock",
     "time_left",
+    "time_text",
     "trial_json",
 ]

@@ -48,7 +48,7 @@ class StudySpec:
     objective: ObjectiveSpec
     metrics: tuple[Metric, ...]
     seed: int
-    created_at: float  # seconds since the epoch (UTC); maxExecDuration counts from here
+    created_at: float  # seconds since the epoch (UTC); the clock is the first worker's start
     max_trials: int | None = None
     max_duration_s: float | None = None
     baseline: Mapping[str, Any] = field(default_factory=dict)  # Optuna params of the baseline

@@ -28,6 +28,8 @@ class StudySummary:
     stopped: bool = False
     #: Why hpo cannot read the study's spec (a damaged or newer study); None when it can.
     unreadable: str | None = None
+    #: When its first worker started (its time budget's clock); None before any has.
+    started_at: float | None = None
 
     @property
     def kind(self) -> str:
@@ -64,6 +66,18 @@ def _summary(storage: BaseStorage, frozen: FrozenStudy) -> StudySummary:
             study = optuna.load_study(study_name=frozen.study_name, storage=storage)
             n_pareto = len(study.best_trials)
     stopped = is_stopped(frozen.user_attrs)
+    started = frozen.system_attrs.get(attrs.STARTED_AT)
+    if not isinstance(started, int | float):
+        # hpo 0.1.0's studies counted from their creation, and have no record of the start.
+        started = spec.created_at if spec is not None and any(counts.values()) else None
     return StudySummary(
-        frozen.study_name, spec, counts, best_value, best_number, n_pareto, stopped, unreadable
+        frozen.study_name,
+        spec,
+        counts,
+        best_value,
+        best_number,
+        n_pareto,
+        stopped,
+        unreadable,
+        started,
     )

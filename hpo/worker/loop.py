@@ -34,6 +34,7 @@ from hpo.study import (
     is_stopped,
     load_optuna_study,
     load_spec,
+    start_clock,
     time_left,
 )
 from hpo.study.store import spec_from_stored
@@ -115,6 +116,8 @@ class Worker:
             "loading the study", lambda: load_optuna_study(storage, self.spec, sampler, pruner)
         )
         compat.enter_optimize_loop(self.study)
+        # The time budget counts from the first worker's first trial, not from create-study.
+        self.started_at: float | None = None
         self.objective = load_objective(self.spec.objective, self.spec.metrics)
         self.progress = Progress(self.study, self.spec)
         self._consecutive_failures = 0
@@ -245,7 +248,12 @@ class Worker:
                 return "the study was stopped (hpo stop)"
             if attrs.SPEC in user_attrs:  # budgets may have been raised since the worker started
                 self.spec = spec_from_stored(user_attrs[attrs.SPEC], self.study_name)
-        if time_left(self.spec) <= 0:
+        if self.started_at is None:
+            self.started_at = self.retry(
+                "starting the study's clock",
+                lambda: start_clock(self.storage, self.study_id, self.spec),
+            )
+        if time_left(self.spec, self.started_at) <= 0:
             assert self.spec.max_duration_s is not None
             return f"the study's time budget of {duration(self.spec.max_duration_s)} is used up"
         return ""

@@ -18,7 +18,7 @@ from hpo.errors import HpoError
 from hpo.storage import open_storage
 from hpo.study import Overrides, build_spec, create_study, load_file, parse_config
 from hpo.worker import MAX_CONSECUTIVE_FAILURES, Worker
-from tests.helpers import DATA, write_module
+from tests.helpers import DATA, wait_for, write_module
 
 SPACE = {
     "x": {"_type": "uniform", "_value": [0.0, 1.0]},
@@ -116,14 +116,22 @@ def test_n_trials_caps_this_process_only(sqlite_url: str, objectives: Path) -> N
     assert Worker(storage, name).run().ran == 7
 
 
-def test_time_budget_counts_from_study_creation(sqlite_url: str, objectives: Path) -> None:
+def test_time_budget_counts_from_the_first_workers_start(sqlite_url: str, objectives: Path) -> None:
     storage, name = make_study(
         sqlite_url, {"search_space": SPACE}, objective="objectives:quadratic", max_duration_s=0.5
     )
     import time
 
-    time.sleep(0.6)
-    stats = Worker(storage, name).run()
+    from hpo import attrs
+
+    time.sleep(0.6)  # longer than the budget, before any worker (a job waiting in a queue)
+    before = time.time()
+    Worker(storage, name, n_trials=1).run()
+    study_id = storage.get_study_id_from_name(name)
+    started = storage.get_study_system_attrs(study_id)[attrs.STARTED_AT]
+    assert started >= before  # the clock started with the worker, not at create-study
+    wait_for(lambda: time.time() > started + 0.5, 30, "the budget to pass")
+    stats = Worker(storage, name).run()  # the study's clock, not each worker's
     assert stats.ran == 0 and "time budget" in stats.stop_reason
 
 
