@@ -75,6 +75,10 @@ class TrainConfig:
     teacher_model: str | None = None  # the teacher's architecture when the file has none
     kd_temperature: float = 4.0
     kd_alpha: float = 0.9  # weight of the distillation term
+    # network pruning (the compression report): fine-tune the ``pretrained`` network in
+    # ``prune_rounds`` rounds, each first keeping ``prune_rate`` of its channels (dw_student)
+    prune_rate: float | None = None
+    prune_rounds: int = 1
     # running
     seed: int = 0
     device: Device = "auto"
@@ -140,6 +144,24 @@ class TrainConfig:
             _positive("cycle_epochs", self.cycle_epochs)
         if self.freeze_backbone and not self.pretrained:
             raise ConfigError("freeze_backbone needs pretrained weights (pretrained: a file)")
+        _positive("prune_rounds", self.prune_rounds)
+        if self.prune_rate is not None:
+            _check_pruning(self)
+
+
+def _check_pruning(c: TrainConfig) -> None:
+    assert c.prune_rate is not None
+    _in_range("prune_rate", c.prune_rate, 0.0, 1.0, low_open=True)
+    if c.model != "dw_student":
+        raise ConfigError(f"prune_rate works on model dw_student, not {c.model}")
+    if not c.pretrained:
+        raise ConfigError("prune_rate needs the trained network to prune (pretrained: a file)")
+    if c.freeze_backbone:
+        raise ConfigError("prune_rate and freeze_backbone cannot be combined")
+    if c.num_epochs < c.prune_rounds:
+        raise ConfigError(
+            f"prune_rounds {c.prune_rounds} needs num_epochs ≥ {c.prune_rounds} (one per round)"
+        )
 
 
 def _refuse_inert(given: Mapping[str, Any], config: TrainConfig) -> None:
@@ -149,6 +171,8 @@ def _refuse_inert(given: Mapping[str, Any], config: TrainConfig) -> None:
         for key in ("kd_temperature", "kd_alpha"):
             if key in given:
                 raise ConfigError(f"{key} needs a teacher (teacher: a checkpoint file)")
+    if config.prune_rate is None and "prune_rounds" in given:
+        raise ConfigError("prune_rounds needs prune_rate")
 
 
 # Params whose null is meaningful (no file, no early stopping) rather than "use the default".
@@ -166,6 +190,7 @@ _OPTIONAL = {
     "state_file",
     "cycle_epochs",
     "translate",
+    "prune_rate",
 }
 
 _INT_KEYS = {
@@ -178,6 +203,7 @@ _INT_KEYS = {
     "early_stopping_patience",
     "seed",
     "translate",
+    "prune_rounds",
 }
 _FLOAT_KEYS = {
     "val_fraction",
@@ -192,6 +218,7 @@ _FLOAT_KEYS = {
     "kd_alpha",
     "state_every",
     "bias_lr_scale",
+    "prune_rate",
 }
 _BOOL_KEYS = {"download", "nesterov", "freeze_backbone", "augment", "alternate_flip", "tta"}
 _CHOICES: dict[str, tuple[str, ...]] = {

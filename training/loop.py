@@ -15,7 +15,7 @@ import logging
 import math
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, replace
 from typing import Any
 
 import torch
@@ -29,6 +29,7 @@ from training.data import Split, load_data
 from training.distill import kd_loss, load_teacher
 from training.inputs import InputPipeline, input_stats
 from training.models import (
+    DWStudent,
     ModelSpec,
     build_model,
     count_parameters,
@@ -39,18 +40,16 @@ from training.models import (
     train_mode,
 )
 from training.optimizers import build_optimizer
+from training.pruning import prune_channels
 from training.schedules import build_schedule
 from training.state import read_state, write_state
+from training.stopping import DivergedError, EarlyStopping
 
 log = logging.getLogger("training")
 
 Report = Callable[[float, int], None]
 
 EVAL_BATCH = 1024
-
-
-class DivergedError(FloatingPointError):
-    """The training loss became NaN or infinite."""
 
 
 def fit(params: Mapping[str, Any] | TrainConfig, report: Report | None = None) -> dict[str, float]:
@@ -118,24 +117,6 @@ def throughput(
 
 def _no_report(value: float, step: int) -> None:
     return None
-
-
-@dataclass
-class EarlyStopping:
-    """Stop after ``patience`` epochs without a better validation value (None: never)."""
-
-    patience: int | None
-    best: float = -math.inf
-    best_epoch: int = 0
-    since_best: int = 0
-
-    def update(self, value: float, epoch: int) -> bool:
-        """Record an epoch's value; True when training should stop now."""
-        if value > self.best:
-            self.best, self.best_epoch, self.since_best = value, epoch, 0
-        else:
-            self.since_best += 1
-        return self.patience is not None and self.since_best >= self.patience
 
 
 class _Trainer:
@@ -267,6 +248,10 @@ class _Trainer:
         last_write = time.perf_counter()
         # A state saved after early stopping has nothing left to train.
         for epoch in range(done + 1, c.num_epochs + 1 if not stopped else done + 1):
+            if self._round_starts(epoch):
+                self._prune(epoch)  # a smaller network: its own best epoch, its own stopping
+                stopper = EarlyStopping(c.early_stopping_patience)
+                best_state = copy.deepcopy(self.model.state_dict())
             started = time.perf_counter()
             train_mode(self.model, self.frozen)
             order = self._epoch_order(len(train), weights)
@@ -357,6 +342,7 @@ class _Trainer:
             "seen": seen,
             "train_seconds": train_seconds,
             "model": self.model.state_dict(),
+            "bandwidth": getattr(self.model, "bandwidth", None) if self.config.prune_rate else None,
             "optimizer": self.optimizer.state_dict(),
             "schedule": self.schedule.state_dict(),
             "generator": self.generator.get_state(),
@@ -369,6 +355,9 @@ class _Trainer:
         state = read_state(self.config.state_file, self._fingerprint(), self.device)
         if state is None:
             return None
+        if state.get("bandwidth") is not None:  # pruned: rebuild the network it saved
+            round_start = self._round_start(int(state["epoch"]))
+            self._rebuild(DWStudent(self.spec, bandwidth=state["bandwidth"]), round_start)
         self.model.load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
         self.schedule.load_state_dict(state["schedule"])
@@ -377,6 +366,36 @@ class _Trainer:
         if self.cuda and state["cuda_rng"]:
             torch.cuda.set_rng_state_all([s.cpu() for s in state["cuda_rng"]])
         return state
+
+    # -- pruning ---------------------------------------------------------------------------------
+
+    def _round_start(self, epoch: int) -> int:
+        """The first epoch of the pruning round of ``epoch`` (the last round takes what the
+        others leave: 10 epochs in 3 rounds are 3, 3 and 4)."""
+        c = self.config
+        length = c.num_epochs // c.prune_rounds
+        return min((epoch - 1) // length, c.prune_rounds - 1) * length + 1
+
+    def _round_starts(self, epoch: int) -> bool:
+        return self.config.prune_rate is not None and self._round_start(epoch) == epoch
+
+    def _prune(self, epoch: int) -> None:
+        assert self.config.prune_rate is not None
+        pruned = prune_channels(self.model, self.spec, self.config.prune_rate)
+        log.debug("epoch %d: pruned to %s channels", epoch, pruned.bandwidth)
+        self._rebuild(pruned, epoch)
+
+    def _rebuild(self, model: nn.Module, round_start: int) -> None:
+        """Train ``model`` from now on: a new optimiser, a schedule over the round's epochs."""
+        c = self.config
+        self.model = model.to(self.device)
+        if self.cuda:
+            self.model = self.model.to(memory_format=torch.channels_last)
+        self.num_params = count_parameters(self.model)
+        self.optimizer = build_optimizer(self.model, c)
+        end = self._round_start(c.num_epochs)  # the last round's start
+        length = c.num_epochs // c.prune_rounds if round_start < end else c.num_epochs - end + 1
+        self.schedule = build_schedule(self.optimizer, replace(c, num_epochs=length), self.batches)
 
     def _epoch_order(self, n: int, weights: torch.Tensor | None) -> torch.Tensor:
         if weights is None:

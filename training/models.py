@@ -15,7 +15,7 @@ backbone leaves trainable).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import torch
@@ -108,9 +108,11 @@ class DWStudent(nn.Module):
 
     BANDWIDTH = (16, 32, 64, 128, 256, 256, 256, 256)
 
-    def __init__(self, s: ModelSpec) -> None:
+    def __init__(self, s: ModelSpec, bandwidth: Sequence[int] | None = None) -> None:
         super().__init__()
-        b = [max(4, round(c * s.width)) for c in self.BANDWIDTH]
+        # ``bandwidth``: the channels of each block as they are (a pruned network).
+        b = list(bandwidth or [max(4, round(c * s.width)) for c in self.BANDWIDTH])
+        self.bandwidth = tuple(b)
         layers: list[nn.Module] = [
             nn.Conv2d(s.in_channels, b[0], 3, 1, 1),
             nn.BatchNorm2d(b[0]),

@@ -17,8 +17,8 @@ from training import fit
 from training.config import ConfigError, TrainConfig
 from training.data import DECODE_STATS, DataError, clear_memory_cache, load_data
 from training.distill import kd_loss
-from training.loop import EarlyStopping
 from training.models import MODELS, ModelSpec, build_model, count_parameters
+from training.stopping import EarlyStopping
 
 DIGITS = {
     "dataset": "digits",
