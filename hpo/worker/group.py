@@ -36,6 +36,8 @@ class GroupWorker:
             spec.name: Worker(storage, spec.name, stop=self.stop, stop_timeout=stop_timeout)
             for spec in self.members
         }
+        for worker in self.workers.values():
+            worker.progress.name_study = True  # lines of several studies interleave here
 
     def _trials(self, name: str) -> int:
         study_id = self.workers[name].study_id

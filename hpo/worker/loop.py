@@ -197,8 +197,9 @@ class Worker:
         self.stats.stop_reason = reason
         s = self.stats
         log.info(
-            "worker %d done: %s; it ran %d trials (%d complete, %d pruned, %d failed)",
+            "worker %d on %r done: %s; it ran %d trials (%d complete, %d pruned, %d failed)",
             self.index,
+            self.spec.name,
             reason,
             s.ran,
             s.complete,

@@ -12,6 +12,7 @@ worker loses nothing, while sub-second epochs share one transaction.
 from __future__ import annotations
 
 import contextlib
+import logging
 import time
 
 import optuna
@@ -22,6 +23,8 @@ from hpo.storage import HpoRDBStorage, StorageRetry
 from hpo.text import number
 from hpo.tuners import PruningSchedule
 from hpo.worker.signals import GracefulStop, WorkerStopping
+
+log = logging.getLogger("hpo.worker")
 
 
 class TrialLostError(Exception):
@@ -49,6 +52,7 @@ class TrialReporter:
         step = (self.last_step or 0) + 1 if step is None else int(step)
         value = float(value)
         self.last_step, self.last_value = step, value
+        log.debug("step %d: %s", step, number(value))
         if not self._record:
             return
         known = compat.cached_frozen_trial(self._trial).intermediate_values

@@ -43,7 +43,7 @@ from hpo.study import StudySpec, derive_seed
 from hpo.text import number
 from hpo.tuners import pruning_schedule
 from hpo.worker.liveness import Heartbeat, retry_callback
-from hpo.worker.progress import Progress
+from hpo.worker.progress import Progress, tagged
 from hpo.worker.reporter import TrialLostError, WorkerReporter
 from hpo.worker.signals import GracefulStop
 
@@ -148,7 +148,9 @@ def run_trial(ctx: TrialContext, trial: optuna.Trial) -> TrialEnd:
                 params = ctx.retry(
                     "sampling params", lambda: {**spec.params, **ctx.space.suggest(trial)}
                 )
-                outcome = ctx.objective.run(params, attempt)
+                ctx.progress.started(trial.number, params)
+                with tagged(f"{spec.name} #{trial.number}"):
+                    outcome = ctx.objective.run(params, attempt)
             finally:
                 ctx.stop.in_objective = False
         except optuna.TrialPruned:
