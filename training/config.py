@@ -29,6 +29,17 @@ PadMode = Literal["zeros", "reflect"]
 
 OPTIMIZERS: tuple[str, ...] = get_args(Optimizer)
 SCHEDULES: tuple[str, ...] = get_args(Schedule)
+#: The models of ``training.models.MODELS``, named here without importing torch, so that a
+#: study naming another one is refused at create-study (a test keeps the two lists equal).
+MODEL_NAMES: tuple[str, ...] = (
+    "simple_cnn",
+    "resnet9",
+    "dw_student",
+    "airbench",
+    "resnet18",
+    "resnet50",
+    "mobilenet_v2",
+)
 
 
 class ConfigError(ValueError):
@@ -222,6 +233,8 @@ _FLOAT_KEYS = {
 }
 _BOOL_KEYS = {"download", "nesterov", "freeze_backbone", "augment", "alternate_flip", "tta"}
 _CHOICES: dict[str, tuple[str, ...]] = {
+    "model": MODEL_NAMES,
+    "teacher_model": MODEL_NAMES,
     "optimizer": OPTIMIZERS,
     "lr_schedule": SCHEDULES,
     "warmup": get_args(Warmup),
@@ -239,6 +252,7 @@ def _coerce(key: str, value: Any) -> Any:
         if (
             isinstance(value, bool)
             or not isinstance(value, int | float)
+            or not math.isfinite(value)  # 1e999 is infinity: no integer
             or float(value) != int(value)
         ):
             raise ConfigError(f"{key} must be an integer, got {value!r}")

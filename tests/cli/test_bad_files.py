@@ -119,3 +119,24 @@ def test_a_huge_choice_is_read_in_linear_time_and_printed_short(tmp_path: Path) 
     assert_one_line_error(
         hpo_cli("validate", "space.json", cwd=tmp_path), 2, "duplicate options 999 and 999"
     )
+
+
+@pytest.mark.parametrize(
+    ("param", "needle"),
+    [
+        ("model=nonexistent_net", "model must be one of"),
+        ("num_epochs=1e999", "num_epochs must be an integer"),
+    ],
+)
+def test_training_params_that_cannot_train_are_refused_before_the_study_exists(
+    tmp_path: Path, sqlite_url: str, param: str, needle: str
+) -> None:
+    space = str(Path(__file__).resolve().parents[2] / "search_spaces" / "digits_cnn.json")
+    created = hpo_cli("create-study", "--space", space, "-p", param, storage=sqlite_url)
+    assert_one_line_error(created, 2, needle)
+    assert not _studies(sqlite_url)
+    write_json(
+        tmp_path / "space.json", {"params": {param.split("=")[0]: 1e400}, "search_space": SPACE}
+    )
+    if param.startswith("num_epochs"):
+        assert_one_line_error(hpo_cli("validate", "space.json", cwd=tmp_path), 2, needle)
