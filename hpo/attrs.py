@@ -35,6 +35,8 @@ TRACEBACK = "hpo:traceback"
 METRICS = "hpo:metrics"
 #: The worker that ran the trial: ``host`` or ``host/label`` (``hpo worker --gpus``: gpu0, …).
 WORKER = "hpo:worker"
+#: The id of the trial's best weights in the study's artifact store (its best trials only).
+WEIGHTS = "hpo:weights"
 #: The seed the trial trained with (the same for every attempt of a retried trial).
 SEED = "hpo:seed"
 #: A command trial's log file (its stdout and stderr), on the machine that ran it.

@@ -32,6 +32,15 @@ if TYPE_CHECKING:
     from hpo.study import Created, Overrides, SearchConfig, StudySpec
 
 
+ArtifactDirOption = Annotated[
+    str | None,
+    typer.Option(
+        "--artifact-dir",
+        help="Where the best trials' weights are kept (a directory every worker can write) "
+        "[default: beside a SQLite database, else each machine's cache].",
+        show_default=False,
+    ),
+]
 CommandOption = Annotated[
     str | None,
     typer.Option(
@@ -103,6 +112,7 @@ def create_study(
     param: ParamOption = None,
     direction: DirectionOption = None,
     checkpoint_dir: CheckpointDirOption = None,
+    artifact_dir: ArtifactDirOption = None,
     repeats: RepeatsOption = 1,
     exist_ok: Annotated[
         bool, typer.Option("--exist-ok", help="Succeed if the same study exists already.")
@@ -127,6 +137,7 @@ def create_study(
         param=param or [],
         direction=direction,
         checkpoint_dir=checkpoint_dir,
+        artifact_dir=artifact_dir,
     )
     created, _ = _create(load_file(space), storage, overrides, repeats, exist_ok=exist_ok)
     for member in created:
@@ -190,6 +201,7 @@ def run(
     param: ParamOption = None,
     direction: DirectionOption = None,
     checkpoint_dir: CheckpointDirOption = None,
+    artifact_dir: ArtifactDirOption = None,
     repeats: RepeatsOption = 1,
     n_trials: Annotated[
         int | None,
@@ -226,6 +238,7 @@ def run(
         param=param or [],
         direction=direction,
         checkpoint_dir=checkpoint_dir,
+        artifact_dir=artifact_dir,
     )
     config = load_file(space)
     created, store = _create(config, storage, overrides, repeats, exist_ok=True)

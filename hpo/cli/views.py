@@ -148,6 +148,15 @@ def best(
             "(hpo create-study reads it back, starting from them).",
         ),
     ] = "json",
+    weights: Annotated[
+        Path | None,
+        typer.Option(
+            "--weights",
+            help="Also save the best trial's model weights to this file (a training "
+            "checkpoint, kept in the study's artifact store).",
+            show_default=False,
+        ),
+    ] = None,
     storage: StorageOption = None,
 ) -> None:
     """Print the best trial as JSON: its values and params (the fixed ones and its seed
@@ -157,6 +166,14 @@ def best(
 
     store = open_storage(storage)
     out = best_of(store, study, output_format)
+    if weights is not None:
+        from hpo.storage import resolve_url
+        from hpo.study.artifacts import download_best_weights
+
+        first = out[0] if isinstance(out, list) else out
+        trial = first["trial"] if output_format == "json" else None
+        download_best_weights(store, study, resolve_url(storage), weights, trial)
+        log.info("weights of the best trial saved to %s", weights)
     if output_format == "json":
         out = (
             [with_numbers(store, study, t) for t in out]
@@ -280,8 +297,11 @@ def dashboard(
 
     from hpo.errors import HpoError
     from hpo.storage import mask_url, resolve_url
+    from hpo.study.artifacts import artifact_store
 
     store = open_storage(storage)
+    # The trials' weights, where studies keep them by default (beside a SQLite file).
+    artifacts = artifact_store(None, resolve_url(storage))
     if host not in ("127.0.0.1", "localhost", "::1"):
         log.warning(
             "the dashboard has no login: anyone who reaches %s:%d sees the studies", host, port
@@ -293,6 +313,6 @@ def dashboard(
         mask_url(resolve_url(storage)),
     )
     try:
-        optuna_dashboard.run_server(store, host=host, port=port)
+        optuna_dashboard.run_server(store, host=host, port=port, artifact_store=artifacts)
     except OSError as exc:
         raise HpoError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None

@@ -20,6 +20,7 @@ import math
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
 from hpo.text import first_line
@@ -46,6 +47,9 @@ class Outcome:
     values: list[float]
     metrics: dict[str, float] = field(default_factory=dict)
     attrs: dict[str, Any] = field(default_factory=dict)
+    #: Files the trial produced that are worth keeping (``"weights"``: its model's best
+    #: weights), which the worker keeps for the study's best trials.
+    files: dict[str, Path] = field(default_factory=dict)
 
 
 class InvalidResultError(ValueError):

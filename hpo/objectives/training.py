@@ -28,6 +28,8 @@ TRAINING_METRIC = "val_acc"
 PATH_PARAMS = ("data_dir", "pretrained", "teacher", "checkpoint", "cache_dir")
 #: The training state after every epoch, in the trial's own directory.
 STATE_FILE = "state.pt"
+#: The trained model (best epoch), in the trial's own directory.
+WEIGHTS_FILE = "weights.pt"
 #: What ``fit`` returns after resuming from a saved state.
 RESUMED_KEY = "resumed_from_epoch"
 
@@ -44,7 +46,15 @@ class TrainingObjective(Objective):
         params.setdefault("seed", attempt.seed)
         attempt.record(attrs.SEED, params["seed"])
         params["state_file"] = str(state_file(attempt))
+        # The trained model's weights (its best epoch's), for the worker to keep if the trial
+        # is among the study's best; a checkpoint path the user gave is theirs to keep.
+        weights = Path(params.get("checkpoint") or weights_file(attempt))
+        if "checkpoint" not in params:
+            attempt.directory.mkdir(parents=True, exist_ok=True)
+            params["checkpoint"] = str(weights)
         outcome = outcome_of(fit(params, attempt.report), self.metrics)
+        if weights.exists():
+            outcome = replace(outcome, files={**outcome.files, "weights": weights})
         if RESUMED_KEY in outcome.metrics:
             resumed = {attrs.RESUMED_FROM_EPOCH: int(outcome.metrics[RESUMED_KEY])}
             outcome = replace(outcome, attrs={**outcome.attrs, **resumed})
@@ -52,9 +62,15 @@ class TrainingObjective(Objective):
 
     def close(self, attempt: Attempt) -> None:
         state_file(attempt).unlink(missing_ok=True)
+        weights_file(attempt).unlink(missing_ok=True)  # kept by the worker if it was worth it
         _legacy_state_file(attempt).unlink(missing_ok=True)
         with contextlib.suppress(OSError):  # not empty, or never made: leave it
             attempt.directory.rmdir()
+
+
+def weights_file(attempt: Attempt) -> Path:
+    """Where a trial's model is saved at its end (unless the user named a checkpoint)."""
+    return attempt.directory / WEIGHTS_FILE
 
 
 def state_file(attempt: Attempt) -> Path:

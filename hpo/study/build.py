@@ -94,6 +94,8 @@ def build_spec(
         baseline=baseline,
         source=Path(config.source).name if config.source else None,
         liveness=_liveness(config, o, cwd),
+        artifact_dir=_absolute(o.artifact_dir or config.artifact_dir, cwd),
+        keep_weights=config.keep_weights if config.keep_weights is not None else 1,
     )
     return spec, notices
 
@@ -113,6 +115,13 @@ def _liveness(config: SearchConfig, o: Overrides, cwd: str) -> Liveness:
             f"({liveness.heartbeat_interval}s), or live trials would be failed"
         )
     return liveness
+
+
+def _absolute(directory: str | None, cwd: str) -> str | None:
+    """A directory every worker finds, whatever its working directory."""
+    if not directory:
+        return None
+    return str((Path(cwd) / Path(directory).expanduser()).resolve())
 
 
 def _fix_overridden(config: SearchConfig, o: Overrides, notices: list[Notice]) -> SearchConfig:

@@ -73,6 +73,8 @@ class SearchConfig:
     concurrency: int | None = None  # trialConcurrency: local workers of ``hpo run``
     gpu_indices: tuple[str, ...] | None = None  # the local training service's gpuIndices
     trials_per_gpu: int | None = None  # maxTrialNumberPerGpu
+    artifact_dir: str | None = None  # where the best trials' weights are kept
+    keep_weights: int | None = None  # how many best trials keep their weights
     ignored: tuple[str, ...] = ()  # keys read that change nothing here
     nni_names: Mapping[str, str] = field(default_factory=dict)  # "tuner" → "TPE", "assessor"
 

@@ -242,6 +242,20 @@ def _checkpoint_dir(value: Any, at: str, fields: dict[str, Any], notices: list[N
     fields.setdefault("liveness", {})["checkpoint_dir"] = value
 
 
+def _artifact_dir(value: Any, at: str, fields: dict[str, Any], notices: list[Notice]) -> None:
+    if not isinstance(value, str) or not value.strip():
+        raise SpaceError(at, f"expected a directory, got {show(value)}")
+    fields["artifact_dir"] = value
+
+
+def _keep_weights(value: Any, at: str, fields: dict[str, Any], notices: list[Notice]) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise SpaceError(
+            at, f"expected an integer ≥ 0 (trials whose weights are kept), got {show(value)}"
+        )
+    fields["keep_weights"] = value
+
+
 CONFIG_KEYS = {
     "experimentName": _experiment_name,
     "maxTrialNum": _max_trials,
@@ -261,6 +275,8 @@ CONFIG_KEYS = {
     "grace_period": _liveness_seconds("grace_period", 2),
     "max_retry": _liveness_seconds("max_retry", 0),
     "checkpoint_dir": _checkpoint_dir,
+    "artifact_dir": _artifact_dir,
+    "keep_weights": _keep_weights,
 }
 
 

@@ -28,6 +28,7 @@ class Overrides:
     params: Mapping[str, Any] = field(default_factory=dict)
     direction: Direction | None = None
     checkpoint_dir: str | None = None
+    artifact_dir: str | None = None  # where the best trials' weights are kept
 
     @property
     def samplers(self) -> list[str]:

@@ -55,6 +55,10 @@ class StudySpec:
     source: str | None = None  # the file the spec came from, for humans
     liveness: Liveness = field(default_factory=lambda: Liveness())
     group: str | None = None  # the comparison group this study belongs to (hpo compare)
+    #: Where the best trials' weights are kept (an Optuna file-system artifact store); None:
+    #: beside a SQLite database, else in each worker machine's cache (``hpo.study.artifacts``).
+    artifact_dir: str | None = None
+    keep_weights: int = 1  # the best k trials keep their weights
     repeat: int = 1  # which repeat of its sampler in the group
     version: int = SPEC_VERSION
 
@@ -112,6 +116,8 @@ class StudySpec:
                 source=data.get("source"),
                 liveness=Liveness(**data.get("liveness", {})),
                 group=data.get("group"),
+                artifact_dir=data.get("artifact_dir"),
+                keep_weights=int(data.get("keep_weights", 1)),
                 repeat=int(data.get("repeat", 1)),
             )
         except (KeyError, TypeError) as exc:

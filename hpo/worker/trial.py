@@ -36,7 +36,7 @@ from optuna.trial import TrialState
 
 from hpo import attrs, env
 from hpo import optuna_compat as compat
-from hpo.objectives import Attempt, AttemptInterrupted, Failure, Objective, failure_of
+from hpo.objectives import Attempt, AttemptInterrupted, Failure, Objective, Outcome, failure_of
 from hpo.space import Space
 from hpo.storage import StorageRetry
 from hpo.study import StudySpec, derive_seed
@@ -46,6 +46,7 @@ from hpo.worker.liveness import Heartbeat, retry_callback
 from hpo.worker.progress import Progress, tagged
 from hpo.worker.reporter import TrialLostError, WorkerReporter
 from hpo.worker.signals import GracefulStop
+from hpo.worker.weights import keep_best_weights
 
 log = logging.getLogger("hpo.worker")
 
@@ -190,6 +191,7 @@ def run_trial(ctx: TrialContext, trial: optuna.Trial) -> TrialEnd:
                 _record(ctx, trial, attrs.METRICS, outcome.metrics)
             for key, value in outcome.attrs.items():
                 _record(ctx, trial, key, value)
+            _keep_weights(ctx, trial, outcome)
             end = _finish(
                 ctx, trial, reporter, TrialState.COMPLETE, outcome.values, started, params
             )
@@ -260,6 +262,20 @@ def _requeue(
     ctx.retry("queueing the retry", lambda: retry_callback(ctx.spec)(ctx.study, frozen))
     ctx.progress.trial(trial.number, f"INTERRUPTED ({reason}); queued again", started, params)
     return TrialEnd("interrupted", reason)
+
+
+def _keep_weights(ctx: TrialContext, trial: optuna.Trial, outcome: Outcome) -> None:
+    """The weights of one of the study's best trials, into its artifact store."""
+    try:
+        artifact = ctx.retry(
+            "keeping the weights",
+            lambda: keep_best_weights(ctx.storage, ctx.study, ctx.spec, trial, outcome),
+        )
+    except OSError as exc:  # a full or unwritable store: the result matters more
+        log.warning("trial %d: its weights could not be kept: %s", trial.number, exc)
+        return
+    if artifact is not None:
+        _record(ctx, trial, attrs.WEIGHTS, artifact)
 
 
 def _record(ctx: TrialContext, trial: optuna.Trial, key: str, value: Any) -> None:
