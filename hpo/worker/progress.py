@@ -109,7 +109,8 @@ def _value(v: Any) -> str:
 def tagged(tag: str) -> Iterator[None]:
     """While a trial runs, the log lines of its code (training's epochs at ``-v``, the
     reporter's steps) begin with ``[study #number]``, so that they can be told apart."""
-    handlers = {h for name in ("hpo", "training") for h in logging.getLogger(name).handlers}
+    # The CLI gives every logger it configures (the objective's code included) hpo's handler.
+    handlers = set(logging.getLogger("hpo").handlers)
     prefix = f"[{tag}] ".replace("%", "%%")
 
     def add_tag(record: logging.LogRecord) -> bool:
