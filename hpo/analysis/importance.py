@@ -21,6 +21,7 @@ where it sampled (only random or QMC sampling gives an unbiased picture of the w
 
 from __future__ import annotations
 
+import logging
 import math
 import random
 import statistics
@@ -72,6 +73,8 @@ STABLE_TOP_SHARE = 0.7
 CONCENTRATED_SPREAD = 0.12
 #: fANOVA runs on a random subsample of this many trials of a bigger study.
 FANOVA_MAX_TRIALS = 500
+
+log = logging.getLogger("hpo.analysis")
 
 
 def study_importance(
@@ -271,12 +274,21 @@ def importance_by_tuner(
     by_sampler: dict[str, list[StudySpec]] = {}
     for spec in specs:
         by_sampler.setdefault(spec.sampler.name, []).append(spec)
-    results = []
+    results: list[StudyImportance] = []
     for sampler, members in by_sampler.items():
         trials: list[FrozenTrial] = []
         for spec in members:
             trials.extend(trials_by_study[spec.name])  # study_importance picks what it explains
         label = members[0].name if len(members) == 1 else f"{members[0].group}-{sampler}"
+        # Seconds on big studies (fANOVA, the half-samples): say what is being done.
+        log.info(
+            "importance of %s (%d trials, %d half-samples) [%d/%d]",
+            label,
+            len(trials),
+            bootstrap,
+            len(results) + 1,
+            len(by_sampler),
+        )
         results.append(
             study_importance(
                 replace(members[0], name=label),
