@@ -12,7 +12,9 @@ a time by a few threads, so that nothing else grows with the data set.
 
 from __future__ import annotations
 
+import logging
 import os
+import time
 from collections import Counter
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -30,6 +32,10 @@ DECODE_STATS: Counter[str] = Counter()
 SMALL_IMAGE_MAX = 64
 #: Images decoded per round of the thread pool: bounds what is in flight at once.
 DECODE_CHUNK = 256
+#: A long decode says how far it got at most this often (seconds).
+PROGRESS_SECONDS = 5.0
+
+log = logging.getLogger("training.decode")
 
 
 def stores_whole(size: int) -> bool:
@@ -52,11 +58,26 @@ def decode_files(paths: Sequence[Path], size: int) -> tuple[torch.Tensor, torch.
         if aspect is not None:
             aspect[i] = ratio
 
-    with ThreadPoolExecutor(max_workers=max(1, os.cpu_count() or 1)) as pool:
+    shown = time.monotonic()
+    with ThreadPoolExecutor(max_workers=usable_cpus()) as pool:
         for start in range(0, len(paths), DECODE_CHUNK):
-            list(pool.map(decode, range(start, min(len(paths), start + DECODE_CHUNK))))
+            done = min(len(paths), start + DECODE_CHUNK)
+            list(pool.map(decode, range(start, done)))
+            if time.monotonic() - shown >= PROGRESS_SECONDS and done < len(paths):
+                shown = time.monotonic()
+                log.info(
+                    "decoded %d of %d images (%.0f%%)", done, len(paths), 100 * done / len(paths)
+                )
     DECODE_STATS["images"] += len(paths)
     return out, aspect
+
+
+def usable_cpus() -> int:
+    """The cores this process may run on: a Slurm or Kubernetes job's, not the node's."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
 
 
 def _decode_one(path: Path, size: int, *, whole: bool) -> tuple[torch.Tensor, float]:
