@@ -111,6 +111,18 @@ class _Periodic:
         raise NotImplementedError
 
 
+#: The trials this process is running now (their Heartbeat is on): alive, whatever the
+#: storage says of their last beat.
+_RUNNING_HERE: set[int] = set()
+_RUNNING_HERE_LOCK = threading.Lock()
+
+
+def running_here() -> frozenset[int]:
+    """The ids of the trials this process is running now."""
+    with _RUNNING_HERE_LOCK:
+        return frozenset(_RUNNING_HERE)
+
+
 class Heartbeat(_Periodic):
     """Beats for one trial from a background thread until stopped.
 
@@ -118,6 +130,11 @@ class Heartbeat(_Periodic):
     the grace period is several intervals long, so a short outage fails no live trial.
     The first beat comes after one interval: a trial that dies before it is still found, by
     its start time (``hpo.optuna_compat.rdb``).
+
+    While it runs, the trial is in :func:`running_here`: on a machine so busy that the beat
+    thread misses the grace period, other workers may fail the trial (they cannot tell), but
+    its own worker's stale-trial check never does (it would queue a retry of a trial it is
+    running, then run that retry too).
     """
 
     def __init__(self, storage: BaseStorage, trial_id: int, interval: float) -> None:
@@ -125,6 +142,16 @@ class Heartbeat(_Periodic):
         self._storage = storage
         self._trial_id = trial_id
         self._beats = 0
+
+    def __enter__(self) -> Self:
+        with _RUNNING_HERE_LOCK:
+            _RUNNING_HERE.add(self._trial_id)
+        return super().__enter__()
+
+    def __exit__(self, *exc: object) -> None:
+        super().__exit__(*exc)
+        with _RUNNING_HERE_LOCK:
+            _RUNNING_HERE.discard(self._trial_id)
 
     def _tick(self) -> None:
         try:
@@ -151,8 +178,9 @@ REQUEUEING = threading.Lock()
 def fail_stale_trials(study: optuna.Study, patience: float = 120.0) -> list[int]:
     """Fail the trials whose heartbeat stopped and queue their retries (RDB storages).
 
-    Optuna's ``fail_stale_trials`` commits the failure, then queues the retry: if that second
-    write fails (SQLite answers "database is locked" at once, without waiting, when a WAL
+    A trial this process runs is never stale (:class:`Heartbeat`). Optuna's
+    ``fail_stale_trials`` commits the failure, then queues the retry: if that second write
+    fails (SQLite answers "database is locked" at once, without waiting, when a WAL
     transaction cannot upgrade to a write), the trial stays failed and is never retried. Here
     the retry is written with the storage retry, so a transient failure only delays it.
     Returns the ids of the trials this call failed.
@@ -164,7 +192,10 @@ def fail_stale_trials(study: optuna.Study, patience: float = 120.0) -> list[int]
     on_stale = compat.stale_trial_callback(storage)
     failed: list[int] = []
     grace = getattr(compat.storage_backend(storage), "grace_period", None) or 0
+    alive = running_here()
     for stale_id in compat.stale_trial_ids(storage, compat.study_id(study)):
+        if stale_id in alive:
+            continue
         with REQUEUEING:
             if not fail_stale(storage, stale_id, grace):
                 continue

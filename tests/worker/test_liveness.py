@@ -65,6 +65,33 @@ def test_a_silent_trial_is_failed_and_retried_with_its_params_a_beating_one_is_n
     assert attrs.ERROR not in retry.user_attrs  # why its predecessor failed is not its own
 
 
+def test_a_worker_never_fails_a_trial_it_is_running_however_late_its_beat(
+    tmp_path: Path,
+) -> None:
+    """On a busy machine the beat thread of a running trial can miss the grace period; the
+    stale-trial check of the same worker must not fail that trial (it would queue a retry
+    of a trial it is still running, then run both)."""
+    storage, spec = _study(f"sqlite:///{tmp_path / 'hpo.db'}")
+    storage.enable_heartbeat(1, GRACE, retry_callback(spec))
+    study = optuna.load_study(study_name=spec.name, storage=storage)
+    enter_optimize_loop(study)
+    starved = study.ask()  # its beat thread gets no chance to beat before the grace ends
+    silent = study.ask()  # run by a worker that died: no beat thread here
+    with Heartbeat(storage, trial_id(starved), 600):
+        failed: list[int] = []
+
+        def some_failed() -> bool:
+            failed.extend(fail_stale_trials(study))
+            return bool(failed)
+
+        wait_for(some_failed, 60, "the silent trial to be failed")
+        assert failed == [trial_id(silent)]
+        assert fail_stale_trials(study) == []
+        assert storage.get_trial(trial_id(starved)).state == TrialState.RUNNING
+    # Once its worker is done with it, a trial is judged by its beats like any other.
+    wait_for(lambda: fail_stale_trials(study) == [trial_id(starved)], 60, "the starved trial")
+
+
 def test_a_storage_without_heartbeats_gets_a_beat_counter() -> None:
     storage = InMemoryStorage()  # as the gRPC client: no heartbeat table to write to
     study = optuna.create_study(storage=storage)

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import optuna
@@ -18,6 +19,7 @@ import pytest
 import torch
 from optuna.trial import TrialState
 
+from hpo.optuna_compat import original_number
 from tests.helpers import (
     ROOT,
     counted,
@@ -44,6 +46,21 @@ DIGITS_SLOW = {
     "momentum": 0.9,
     "lr": 0.05,
 }
+
+
+#: How long a test waits for a worker to get somewhere: on a machine loaded with other work
+#: (load 8 on two cores) a digits epoch takes 20 s rather than one, after 50 s of start-up.
+PATIENCE = 900
+
+
+def wait_while_alive(
+    worker: subprocess.Popen[str], predicate: Callable[[], object], what: str
+) -> None:
+    """Wait for ``predicate``; fail at once, with the worker's stderr, if the worker exits."""
+    wait_for(lambda: worker.poll() is not None or predicate(), PATIENCE, what)
+    if worker.poll() is not None:
+        _, err = worker.communicate()
+        raise AssertionError(f"the worker exited ({worker.returncode}) before {what}: {err}")
 
 
 def reported_epochs(storage: str, name: str) -> int:
@@ -75,25 +92,22 @@ def test_a_killed_workers_trial_is_failed_retried_and_resumed_from_its_checkpoin
 ) -> None:
     digits_study(tmp_path, storage_url, "killed", max_trials=2)
     a = start_hpo("worker", "--study", "killed", storage=storage_url, cwd=tmp_path)
-    wait_for(lambda: reported_epochs(storage_url, "killed") >= 2, 120, "two epochs of trial 0")
+    wait_while_alive(a, lambda: reported_epochs(storage_url, "killed") >= 2, "two epochs")
     a.send_signal(signal.SIGKILL)
     a.wait()
-    killed_at = time.time()
     [first] = [t for t in trials(storage_url, "killed") if t.state == TrialState.RUNNING]
     # The state file, not the database, says which epoch a retry can resume from: reports are
-    # written to the database in batches, so they may lag the file by an epoch or more.
-    [state_file] = (tmp_path / "ckpt").rglob(f"trial-{first.number}/state.pt")
+    # written to the database in batches, so they may lag the file by an epoch or more. Its
+    # directory is the first attempt's (the same for every retry of it).
+    [state_file] = (tmp_path / "ckpt").rglob(f"trial-{original_number(first)}/state.pt")
     saved_epoch = torch.load(state_file, weights_only=False)["epoch"]
 
-    b = run_hpo("worker", "--study", "killed", storage=storage_url, cwd=tmp_path, timeout=300)
+    b = run_hpo("worker", "--study", "killed", storage=storage_url, cwd=tmp_path, timeout=PATIENCE)
     assert b.returncode == 0, b.stderr
     everything = trials(storage_url, "killed")
     failed = next(t for t in everything if t.number == first.number)
     assert failed.state == TrialState.FAIL
-    # Failed soon after the grace period (3 s): the new worker first has to start (about 3 s
-    # here, importing torch), then its stale-trial check runs every second.
-    assert failed.datetime_complete is not None
-    assert failed.datetime_complete.timestamp() - killed_at < 3 + 1 + 20
+    assert failed.user_attrs["hpo:error"].startswith("no heartbeat for 3s")  # liveness did it
     [retry] = [t for t in everything if t.system_attrs.get("failed_trial") == first.number]
     assert retry.state == TrialState.COMPLETE
     assert retry.params == first.params
@@ -110,20 +124,22 @@ def test_a_killed_workers_trial_is_failed_retried_and_resumed_from_its_checkpoin
 @pytest.mark.slow
 def test_sigterm_exits_0_and_the_trial_is_retried(tmp_path: Path, sqlite_url: str) -> None:
     digits_study(tmp_path, sqlite_url, "termed", max_trials=1)
-    a = start_hpo("worker", "--study", "termed", storage=sqlite_url, cwd=tmp_path)
-    wait_for(lambda: reported_epochs(sqlite_url, "termed") >= 1, 120, "an epoch")
-    sent = time.time()
+    # The stop timeout is long: the trial must stop at the end of its epoch, not by it.
+    a = start_hpo(
+        "worker", "--study", "termed", "--stop-timeout", "600", storage=sqlite_url, cwd=tmp_path
+    )
+    wait_while_alive(a, lambda: reported_epochs(sqlite_url, "termed") >= 1, "an epoch")
     a.send_signal(signal.SIGTERM)
-    _, err = a.communicate(timeout=60)
+    _, err = a.communicate(timeout=PATIENCE)
     assert a.returncode == 0, err
-    assert time.time() - sent < 20  # the current epoch, then out
     assert "stopped by SIGTERM; its trial will be retried" in err
+    assert "did not end within" not in err
     [stopped, retry] = trials(sqlite_url, "termed")
     assert stopped.state == TrialState.FAIL
     assert stopped.user_attrs["hpo:error"] == "worker stopped by SIGTERM"
     assert retry.state == TrialState.WAITING and retry.params == stopped.params
 
-    b = run_hpo("worker", "--study", "termed", storage=sqlite_url, cwd=tmp_path, timeout=300)
+    b = run_hpo("worker", "--study", "termed", storage=sqlite_url, cwd=tmp_path, timeout=PATIENCE)
     assert b.returncode == 0, b.stderr
     retry = trials(sqlite_url, "termed")[1]
     assert retry.state == TrialState.COMPLETE
@@ -231,8 +247,18 @@ print("still here", stop.exit_code, flush=True)
 def test_an_objective_that_never_reports_is_interrupted_after_the_stop_timeout(
     tmp_path: Path, sqlite_url: str
 ) -> None:
+    # It would sleep for 10 minutes: only the stop timeout can end it in the test's time.
     write_module(
-        tmp_path, "sleepy", "import time\ndef run(params):\n    time.sleep(60)\n    return 1.0\n"
+        tmp_path,
+        "sleepy",
+        """
+        import pathlib, time
+
+        def run(params):
+            time.sleep(600)
+            pathlib.Path("returned").touch()
+            return 1.0
+        """,
     )
     config = {
         "config": {"experimentName": "quiet", "model": "sleepy", "maxTrialNum": 1, **FAST_LIVENESS},
@@ -247,12 +273,13 @@ def test_an_objective_that_never_reports_is_interrupted_after_the_stop_timeout(
         60,
         "the trial",
     )
-    sent = time.time()
     a.send_signal(signal.SIGINT)
-    a.wait(timeout=30)
-    assert a.returncode == 0 and time.time() - sent < 10
+    _, err = a.communicate(timeout=300)
+    assert a.returncode == 0, err
+    assert "the epoch did not end within 2s: interrupting the trial" in err
     [stopped, retry] = trials(sqlite_url, "quiet")
     assert stopped.state == TrialState.FAIL and retry.state == TrialState.WAITING
+    assert not (tmp_path / "returned").exists()
 
 
 # -- faulty trials ------------------------------------------------------------------------------
@@ -550,11 +577,17 @@ def test_gpu_supervisor_runs_one_worker_per_slot_and_restarts_a_dead_one(
         "search_space": {"x": {"_type": "uniform", "_value": [0, 1]}},
     }
     hpo_create_study(tmp_path, config, sqlite_url)
+    # --gpus names GPUs the machine has: this one has none, so nvidia-smi here lists two.
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "nvidia-smi").write_text("#!/bin/sh\nprintf '0\\n1\\n'\n")
+    (bin_dir / "nvidia-smi").chmod(0o755)
     env = {
         **os.environ,
         "HPO_STORAGE": sqlite_url,
         "PROBE_DIR": str(tmp_path),
         "PYTHONUNBUFFERED": "1",
+        "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
     }
     result = subprocess.run(
         [
@@ -585,12 +618,13 @@ def test_gpu_supervisor_runs_one_worker_per_slot_and_restarts_a_dead_one(
     assert (tmp_path / "crashed-once").exists()
 
 
-def test_gpus_all_without_a_gpu_is_one_line(tmp_path: Path, sqlite_url: str) -> None:
+@pytest.mark.parametrize("gpus", ["all", "99", "0"])
+def test_gpus_the_machine_lacks_are_one_line(tmp_path: Path, sqlite_url: str, gpus: str) -> None:
     if subprocess.run(["which", "nvidia-smi"], capture_output=True).returncode == 0:
         pytest.skip("this machine has nvidia-smi")
-    result = run_hpo("worker", "--study", "x", "--gpus", "all", storage=sqlite_url)
+    result = run_hpo("worker", "--study", "x", "--gpus", gpus, storage=sqlite_url)
     assert result.returncode == 1 and "no NVIDIA GPU found" in result.stderr
-    assert "Traceback" not in result.stderr
+    assert "Traceback" not in result.stderr and len(result.stderr.splitlines()) == 1
 
 
 # -- lifecycle -----------------------------------------------------------------------------------
