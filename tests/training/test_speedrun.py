@@ -98,11 +98,14 @@ def cifar_5000(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1800)  # minutes of CPU on a busy 2-core machine; the bar is accuracy
 def test_the_speed_recipe_beats_50_percent_in_two_epochs_of_5000_images(
     cifar_5000: Path,
 ) -> None:
     recipe = json.loads((SEARCH_SPACES / "cifar10_speedrun.json").read_text())["params"]
     # 4,500 training images make 4 steps of 1,024 per epoch: batches of 128 here instead.
+    # A small validation split: each epoch's evaluation (with TTA) costs less CPU.
     params = {**recipe, "data_dir": str(cifar_5000), "num_epochs": 2, "batch_size": 128}
+    params["val_fraction"] = 0.04
     metrics = fit({**params, "device": "cpu"})
     assert metrics["test_acc"] > 0.5, metrics
