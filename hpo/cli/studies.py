@@ -154,12 +154,13 @@ def _create(
 ) -> tuple[list[Created], HpoRDBStorage]:
     """Create a study, or a comparison group when several samplers or repeats are asked for."""
     from hpo.storage import mask_url, resolve_url
-    from hpo.study import budget_text, create_study, plan_studies
+    from hpo.study import budget_text, plan_studies
+    from hpo.study.groups import create_studies
 
     plan = plan_studies(config, overrides, repeats)
     print_notices(plan.notices)
     store = open_storage(storage_url)  # only now: an invalid file never touches the storage
-    created = [create_study(store, spec, exist_ok=exist_ok) for spec in plan.specs]
+    created = create_studies(store, plan.specs, exist_ok=exist_ok)  # all or none
     for member in created:
         s = member.spec
         verb = "using existing" if member.reused else "created"

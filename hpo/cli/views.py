@@ -41,7 +41,7 @@ def status(
         rows.append(
             [
                 f"{s.name} (stopped)" if s.stopped else s.name,
-                s.spec.sampler.name if s.spec else "(optuna)",
+                s.spec.sampler.name if s.spec else f"({s.kind})",
                 s.spec.pruner.name if s.spec else None,
                 ",".join(m.direction[:3] for m in s.spec.metrics) if s.spec else None,
                 c.get(TrialState.COMPLETE, 0),
@@ -295,11 +295,13 @@ def dashboard(
     """Start optuna-dashboard on the study storage (every study, groups included)."""
     import optuna_dashboard
 
+    from hpo.cli.options import check_can_listen
     from hpo.errors import HpoError
     from hpo.storage import mask_url, resolve_url
     from hpo.study.artifacts import artifact_store
 
     store = open_storage(storage)
+    check_can_listen(host, port)  # one line, before the server prints its banner
     # The trials' weights, where studies keep them by default (beside a SQLite file).
     artifacts = artifact_store(None, resolve_url(storage))
     if host not in ("127.0.0.1", "localhost", "::1"):

@@ -216,10 +216,6 @@ def test_commands_on_a_damaged_study_are_one_line(damaged: str, args: list[str])
 # -- a comparison group: all or nothing ------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="create-study must call hpo.study.groups.create_studies (hpo/cli/studies.py)",
-)
 @pytest.mark.parametrize(
     ("options", "taken"),
     [([], "grp-random"), (["--repeats", "2"], "grp-random-r2")],
@@ -287,7 +283,7 @@ def test_a_trial_that_exits_fails_that_trial_not_the_worker(tmp_path: Path) -> N
     hpo_create_study(tmp_path, config, url, "--objective", "exits.py:run", "--name", "ex")
     worker = run_hpo("worker", "--study", "ex", storage=url, cwd=tmp_path)
     assert worker.returncode == 0, worker.stderr
-    assert "worker 0 done" in worker.stderr and "error:" not in worker.stderr
+    assert "worker 0 on 'ex' done" in worker.stderr and "error:" not in worker.stderr
     trials = optuna.load_study(study_name="ex", storage=url).trials
     assert [t.state for t in trials] == [optuna.trial.TrialState.FAIL] * 4
     assert all("called sys.exit(" in t.user_attrs[attrs.ERROR] for t in trials)
