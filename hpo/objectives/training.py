@@ -28,6 +28,8 @@ TRAINING_METRIC = "val_acc"
 PATH_PARAMS = ("data_dir", "pretrained", "teacher", "checkpoint", "cache_dir")
 #: The training state after every epoch, in the trial's own directory.
 STATE_FILE = "state.pt"
+#: Params that act only through a distillation teacher.
+DISTILLATION_PARAMS = ("kd_temperature", "kd_alpha")
 #: The trained model (best epoch), in the trial's own directory.
 WEIGHTS_FILE = "weights.pt"
 #: What ``fit`` returns after resuming from a saved state.
@@ -104,6 +106,12 @@ def check_training_params(
             raise InvalidInputError(
                 f"{prefix}{name}: not a param of the built-in training objective{suggest(name)}"
             )
+    distilled = [name for name in searched if name in DISTILLATION_PARAMS]
+    if distilled and not params.get("teacher") and "teacher" not in searched:
+        raise InvalidInputError(
+            f"{prefix}{distilled[0]}: searched, but there is no teacher to distil from (give "
+            "params.teacher a checkpoint, or leave the kd_* params out)"
+        )
     fixed = {k: v for k, v in params.items() if k not in searched}
     try:
         TrainConfig.from_params(fixed)

@@ -38,6 +38,8 @@ from hpo.tuners import Component
 
 #: Every key of a Dr.Opt ``config`` or an NNI experiment config → its handler.
 ALL_KEYS = {**CONFIG_KEYS, **NNI_KEYS}
+#: A top-level key for people, read past in every kind of file.
+COMMENT_KEY = "_comment"
 #: The keys that name an NNI experiment config's search space.
 SPACE_KEYS = ("searchSpaceFile", "searchSpacePath", "searchSpace")
 #: Keys that make a file an NNI experiment config (a bare space holds parameters only).
@@ -122,6 +124,8 @@ def parse_config(
     experiment config)."""
     if not isinstance(data, dict):
         raise SpaceError("$", f"expected a JSON object, got {type(data).__name__}")
+    # A note for people (what the file reproduces, what differs), in any kind of file.
+    data = {k: v for k, v in data.items() if k != COMMENT_KEY}
     if is_nni_experiment(data):
         return _nni_experiment(data, source, base_dir or ".")
     if not is_dropt_config(data):

@@ -140,3 +140,13 @@ def test_training_params_that_cannot_train_are_refused_before_the_study_exists(
             '{"params": {"num_epochs": 1e400}, "search_space": ' + json.dumps(SPACE) + "}"
         )
         assert_one_line_error(hpo_cli("validate", "space.json", cwd=tmp_path), 2, needle)
+
+
+def test_distillation_searched_without_a_teacher_is_refused(tmp_path: Path) -> None:
+    space = {
+        "params": {"model": "dw_student", "dataset": "digits"},
+        "search_space": {"kd_alpha": {"_type": "uniform", "_value": [0.1, 0.9]}},
+    }
+    write_json(tmp_path / "space.json", space)
+    result = hpo_cli("validate", "space.json", cwd=tmp_path)
+    assert_one_line_error(result, 2, "search_space.kd_alpha: searched, but there is no teacher")

@@ -75,20 +75,59 @@ def resnet50_teacher(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+@pytest.fixture(scope="module")
+def weight_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Stand-ins for the files the shipped spaces name: torchvision state dicts (as downloaded
+    from PyTorch, untrained here) and checkpoints in training's format."""
+    import torch
+    import torchvision
+
+    from training.distill import save_checkpoint
+    from training.models import ModelSpec, build_model
+
+    root = tmp_path_factory.mktemp("weights")
+    files = {}
+    for name in ("resnet18", "mobilenet_v2"):
+        files[name] = root / f"{name}.pth"
+        torch.save(getattr(torchvision.models, name)(weights=None).state_dict(), files[name])
+    for name, key in (("simple_cnn", "cifar10_teacher"), ("dw_student", "dw_student")):
+        spec = ModelSpec(num_classes=10, in_channels=3, resolution=32)
+        files[key] = root / f"{key}.pt"
+        save_checkpoint(str(files[key]), build_model(name, spec), name, spec)
+    return files
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("file", sorted(p.name for p in SEARCH_SPACES.glob("*.json")))
 def test_every_search_space_runs_end_to_end(
-    file: str, tmp_path: Path, tiny_data: dict[str, Path], resnet50_teacher: Path
+    file: str,
+    tmp_path: Path,
+    tiny_data: dict[str, Path],
+    resnet50_teacher: Path,
+    weight_files: dict[str, Path],
 ) -> None:
-    """Each shipped file, unchanged, for one trial of one epoch on a tiny copy of its data."""
+    """Each shipped file, unchanged, for one trial of one epoch on a tiny copy of its data;
+    only the files it names (data, weights, teachers) point to stand-ins."""
     dataset = (
         "food11" if file.startswith("food11") else "cifar10" if file.startswith("cifar10") else None
     )
     args = ["-p", "num_epochs=1", "-p", "batch_size=8", "--max-trials", "1", "--name", "e2e"]
     if dataset is not None:
         args += ["-p", f"data_dir={tiny_data[dataset]}"]
-    if "kd" in file:
-        args += ["-p", f"teacher={resnet50_teacher}"]
+    files = {
+        "food11_resnet18.json": {"pretrained": weight_files["resnet18"]},
+        "food11_resnet18_momentum.json": {"pretrained": weight_files["resnet18"]},
+        "food11_kd_mobilenetv2.json": {
+            "pretrained": weight_files["mobilenet_v2"],
+            "teacher": resnet50_teacher,
+        },
+        "cifar10_student_compress.json": {"teacher": weight_files["cifar10_teacher"]},
+        "cifar10_student_prune.json": {"pretrained": weight_files["dw_student"]},
+    }
+    for key, path in files.get(file, {}).items():
+        args += ["-p", f"{key}={path}"]
+    if dataset == "food11":
+        args += ["-p", "train_split=training"]  # the tiny tree has no skewed split
     storage = f"sqlite:///{tmp_path / 'hpo.db'}"
     created = run_hpo("create-study", "--space", str(SEARCH_SPACES / file), *args, storage=storage)
     assert created.returncode == 0, created.stderr

@@ -155,3 +155,11 @@ def test_every_search_space_shipped_validates_without_notices() -> None:
         config = load_file(file)
         assert config.all_notices == (), (file.name, config.all_notices)
         assert config.objective == "training"
+
+
+def test_a_comment_for_people_is_read_past_in_every_kind_of_file() -> None:
+    note = "Which report this reproduces, and what differs."
+    assert parse_config({"_comment": note, "search_space": SPACE}).format == "Dr.Opt config"
+    assert (
+        parse_config({"_comment": note, **SPACE}).space.names() == parse_config(SPACE).space.names()
+    )
