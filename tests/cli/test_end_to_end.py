@@ -128,6 +128,8 @@ def test_every_search_space_runs_end_to_end(
         args += ["-p", f"{key}={path}"]
     if dataset == "food11":
         args += ["-p", "train_split=training"]  # the tiny tree has no skewed split
+    if file == "cifar10_student_prune.json":
+        args += ["-p", "prune_rate=0.9", "-p", "prune_rounds=1"]  # a round per epoch: one epoch
     storage = f"sqlite:///{tmp_path / 'hpo.db'}"
     created = run_hpo("create-study", "--space", str(SEARCH_SPACES / file), *args, storage=storage)
     assert created.returncode == 0, created.stderr
