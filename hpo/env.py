@@ -9,3 +9,6 @@ STORAGE = "HPO_STORAGE"
 CACHE_DIR = "HPO_CACHE_DIR"
 #: Set by ``hpo worker --gpus`` for each child (``gpu0``, ``gpu1.1``): prefixes its log lines.
 WORKER_LABEL = "HPO_WORKER_LABEL"
+#: Directories (``os.pathsep``-separated) a worker may run study code from: a study whose
+#: function module or command directory lies elsewhere is refused (``hpo worker --allow-code``).
+ALLOW_CODE = "HPO_ALLOW_CODE"

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from typing import Annotated
 
 import typer
 
+from hpo import env
 from hpo.cli.app import command, log, open_storage
 from hpo.cli.options import LOOPBACK, MAX_PORT, StorageOption, check_can_listen
 
@@ -48,6 +50,16 @@ def worker(
         int,
         typer.Option("--trials-per-gpu", min=1, help="With --gpus: worker processes per GPU."),
     ] = 1,
+    allow_code: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--allow-code",
+            envvar="HPO_ALLOW_CODE",
+            help="Run only studies whose function module or command directory lies in DIR "
+            "(repeatable) [default: any; the built-in objective always].",
+            show_default=False,
+        ),
+    ] = None,
     stop_timeout: Annotated[
         float,
         typer.Option(
@@ -65,6 +77,11 @@ def worker(
 
     if (study is None) == (group is None):
         raise InvalidInputError("give --study NAME or --group NAME")
+    if allow_code:
+        # Through the environment: the worker checks it, and children of --gpus inherit it.
+        os.environ[env.ALLOW_CODE] = os.pathsep.join(
+            d for item in allow_code for d in item.split(os.pathsep) if d
+        )
     if gpus is not None:
         target = ["--study", study] if study is not None else ["--group", str(group)]
         args = ["worker", *target, "--stop-timeout", str(stop_timeout)]

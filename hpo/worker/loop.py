@@ -27,6 +27,7 @@ from hpo import attrs
 from hpo import optuna_compat as compat
 from hpo.errors import BudgetExhausted, HpoError
 from hpo.objectives import load_objective
+from hpo.objectives.allowed import allowed_directories, check_allowed
 from hpo.storage import HpoRDBStorage, StorageRetry, state_counts
 from hpo.study import (
     budget_text,
@@ -118,6 +119,8 @@ class Worker:
         compat.enter_optimize_loop(self.study)
         # The time budget counts from the first worker's first trial, not from create-study.
         self.started_at: float | None = None
+        # Before importing or running anything the study names (--allow-code).
+        check_allowed(self.spec.objective, allowed_directories())
         self.objective = load_objective(self.spec.objective, self.spec.metrics)
         self.progress = Progress(self.study, self.spec)
         self._consecutive_failures = 0
