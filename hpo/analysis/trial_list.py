@@ -26,6 +26,7 @@ from hpo.study import StudySpec
 from hpo.text import clip, number, table
 
 TrialFormat = Literal["table", "csv", "json"]
+_SEARCHED = "_searched"
 SortKey = Literal["number", "value", "seconds"]
 STATES = {s.name.lower(): s for s in TrialState}
 
@@ -87,6 +88,7 @@ def _record(spec: StudySpec, trial: FrozenTrial) -> dict[str, Any]:
         "error": trial.user_attrs.get(attrs.ERROR),
         "worker": trial.user_attrs.get(attrs.WORKER),
         "seed": trial.user_attrs.get(attrs.SEED),
+        _SEARCHED: spec.space.names(),  # for the table, which shows the searched params only
     }
 
 
@@ -119,7 +121,11 @@ def _sort_key(sort: SortKey, specs: Sequence[StudySpec]) -> Any:
 
 
 def as_json(records: list[dict[str, Any]]) -> str:
-    return json.dumps(records, indent=2, default=str)
+    return json.dumps([_public(r) for r in records], indent=2, default=str)
+
+
+def _public(record: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in record.items() if k != _SEARCHED}
 
 
 def as_csv(records: list[dict[str, Any]]) -> str:
@@ -127,7 +133,7 @@ def as_csv(records: list[dict[str, Any]]) -> str:
     columns: dict[str, None] = {}
     rows = []
     for record in records:
-        row = {k: v for k, v in record.items() if k not in ("values", "params", "metrics")}
+        row = {k: v for k, v in _public(record).items() if k not in ("values", "params", "metrics")}
         row.update({f"value.{k}": v for k, v in (record["values"] or {}).items()})
         row.update({f"param.{k}": _cell(v) for k, v in record["params"].items()})
         row.update({f"metric.{k}": v for k, v in record["metrics"].items()})
@@ -147,7 +153,7 @@ def as_table(records: list[dict[str, Any]]) -> str:
     for r in records:
         values = r["values"] or {}
         value = ", ".join(number(v) for v in values.values()) if values else None
-        params = " ".join(f"{k}={_short(v)}" for k, v in r["params"].items())
+        params = " ".join(f"{k}={_short(v)}" for k, v in r["params"].items() if k in r[_SEARCHED])
         row = [
             r["number"],
             r["state"] + (f": {clip(r['error'], 40)}" if r["error"] else ""),
