@@ -56,6 +56,8 @@ log = logging.getLogger("hpo.worker")
 
 #: Seconds between SIGTERM and SIGKILL when a trial's process group is ended.
 KILL_GRACE = 10.0
+#: The same, for a command that was passed the worker's SIGTERM and had its stop timeout.
+STOPPED_GRACE = 1.0
 #: How often the worker looks at a running command (its metrics, the clock, its stop).
 POLL_SECONDS = 0.05
 #: Lines at the end of stderr kept in ``hpo:error`` for a failed command.
@@ -242,7 +244,10 @@ class _Run:
                     stop_sent = True
         finally:
             if self.process.poll() is None or _group_alive(self.process):
-                end_group(self.process, KILL_GRACE)
+                # A command told to stop has had the worker's stop timeout to save its state.
+                end_group(self.process, STOPPED_GRACE if stop_sent else KILL_GRACE)
+            for reader in self.readers:  # its pipes are closed now: the readers end
+                reader.join(timeout=KILL_GRACE)
         if stop_sent and (code != 0 or self.final is None):
             raise AttemptInterrupted  # queued again: the retry resumes from what it saved
         return self._outcome(code)
