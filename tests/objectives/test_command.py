@@ -374,6 +374,8 @@ def test_a_command_from_the_command_line(tmp_path: Path, sqlite_url: str) -> Non
         "python3 plain.py",
         "--max-trials",
         "2",
+        "--pruner",
+        "none",  # every trial to its final line, whatever its steps
         storage=sqlite_url,
         cwd=tmp_path,
     )

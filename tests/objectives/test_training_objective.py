@@ -11,7 +11,7 @@ import pytest
 from hpo import attrs
 from hpo.errors import InvalidInputError
 from hpo.objectives import Attempt, Metric, ObjectiveSpec, kind_of, load_objective
-from hpo.objectives.training import STATE_FILE, check_training_params
+from hpo.objectives.training import STATE_FILE, WEIGHTS_FILE, check_training_params
 
 DIGITS = {"dataset": "digits", "model": "simple_cnn", "num_epochs": 2, "lr": 0.05, "device": "cpu"}
 
@@ -58,6 +58,7 @@ def test_a_retry_across_the_upgrade_resumes_from_where_release_0_1_0_kept_the_st
     objective.run(dict(DIGITS), attempt(directory, {}))
     legacy = directory.with_suffix(".pt")  # 0.1.0: CKPT/STUDY-T/trial-0.pt
     (directory / STATE_FILE).replace(legacy)
+    (directory / WEIGHTS_FILE).unlink()  # 0.1.0 kept no weights: its trials' directory was empty
     directory.rmdir()
     again = objective.run(dict(DIGITS), attempt(directory, {}, number=3))
     assert again.attrs == {attrs.RESUMED_FROM_EPOCH: 2}
