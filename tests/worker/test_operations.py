@@ -80,7 +80,8 @@ def digits_study(tmp_path: Path, storage: str, name: str, max_trials: int) -> No
         "params": DIGITS_SLOW,
         "search_space": {"weight_decay": {"_type": "loguniform", "_value": [1e-5, 1e-3]}},
     }
-    hpo_create_study(tmp_path, config, storage, "--checkpoint-dir", "ckpt")
+    # No pruner: a retried trial must run to its end, whatever the other trials reached.
+    hpo_create_study(tmp_path, config, storage, "--checkpoint-dir", "ckpt", "--pruner", "none")
 
 
 # -- liveness -----------------------------------------------------------------------------------
