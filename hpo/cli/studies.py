@@ -245,28 +245,33 @@ def run(
     created, store = _create(config, storage, overrides, repeats, exist_ok=True)
     group = created[0].spec.group
     if group is not None:
-        GroupWorker(store, group, n_trials=n_trials, stop_timeout=DEFAULT_STOP_TIMEOUT).run()
+        runner = GroupWorker(store, group, n_trials=n_trials, stop_timeout=DEFAULT_STOP_TIMEOUT)
+        runner.run()
         typer.echo(f"compare the samplers: hpo compare {group}")
-        return
+        # Stopped now (a second signal), like `hpo worker`: the exit code says so.
+        raise typer.Exit(runner.stop.exit_code)
     spec = created[0].spec
     count = workers or config.concurrency or 1
     if count > 1:
-        _run_local_workers(spec, config, count, storage, n_trials)
+        code = _run_local_workers(spec, config, count, storage, n_trials)
     else:
-        Worker(store, spec.name, n_trials=n_trials).run()
+        worker = Worker(store, spec.name, n_trials=n_trials)
+        worker.run()
+        code = worker.stop.exit_code
     summary = summary_of(store, spec.name)
     if summary.best_value is not None:
         typer.echo(
             f"best {spec.metrics[0].name} {summary.best_value:.6g} (trial {summary.best_number}); "
             f"params: hpo best {spec.name}"
         )
+    raise typer.Exit(code)
 
 
 def _run_local_workers(
     spec: StudySpec, config: SearchConfig, count: int, storage: str | None, n_trials: int | None
-) -> None:
+) -> int:
     """``count`` worker processes on this machine (NNI's trialConcurrency), each with its own
-    GPUs when trials ask for some."""
+    GPUs when trials ask for some; the exit code the supervisor gives."""
     from hpo.objectives.command import detect_gpus
     from hpo.storage import resolve_url
     from hpo.worker import DEFAULT_STOP_TIMEOUT, Supervisor, local_devices
@@ -277,9 +282,7 @@ def _run_local_workers(
     if n_trials is not None:
         args += ["--n-trials", str(n_trials)]
     log.info("starting %d local workers for study %r", count, spec.name)
-    code = Supervisor(args, local_devices(count, per_trial, gpus), 1, resolve_url(storage)).run()
-    if code:
-        raise typer.Exit(code)
+    return Supervisor(args, local_devices(count, per_trial, gpus), 1, resolve_url(storage)).run()
 
 
 @command("set-budget")

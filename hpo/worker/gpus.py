@@ -112,8 +112,11 @@ class Supervisor:
         if all(gpu is None for gpu in gpus):  # local workers: number them all
             self.slots = [Slot(None, n) for n in range(len(gpus) * per_gpu)]
         self.signals = 0
+        self.signal: int | None = None  # the last stop signal passed on
 
     def run(self) -> int:
+        """Run the workers until all are done: 0, 1 when some were given up, or 128 + the
+        signal's number when a second signal stopped them now (as a single worker exits)."""
         previous = {s: signal.signal(s, self._forward) for s in (signal.SIGTERM, signal.SIGINT)}
         try:
             log.info(
@@ -132,6 +135,8 @@ class Supervisor:
         if failed:
             log.error("workers that kept dying were given up: %s", ", ".join(failed))
             return 1
+        if self.signals > 1 and self.signal is not None:
+            return 128 + self.signal
         return 0
 
     def _start(self, slot: Slot) -> None:
@@ -177,6 +182,7 @@ class Supervisor:
 
     def _forward(self, signum: int, frame: FrameType | None) -> None:
         self.signals += 1
+        self.signal = signum
         name = signal.Signals(signum).name
         if self.signals == 1:
             log.warning("%s: passing it on; workers stop after their current epoch", name)

@@ -31,6 +31,7 @@ from tests.helpers import (
     start_hpo,
     trials,
     wait_for,
+    write_json,
     write_module,
 )
 
@@ -165,8 +166,17 @@ class _Lines:
         return "".join(self.lines)
 
 
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("worker", "--study", "twice", "--stop-timeout", "600"),
+        ("run", "--space", "space.json"),  # the worker runs inside `hpo run`
+        ("run", "--space", "space.json", "--workers", "2"),  # its supervisor passes them on
+    ],
+    ids=["worker", "run", "run-workers"],
+)
 def test_a_second_signal_stops_now_and_queues_the_trial_again(
-    tmp_path: Path, sqlite_url: str
+    tmp_path: Path, sqlite_url: str, command: tuple[str, ...]
 ) -> None:
     # The trial would sleep for 10 minutes, and the stop timeout lets it: only the second
     # signal can end it in the test's time.
@@ -186,16 +196,15 @@ def test_a_second_signal_stops_now_and_queues_the_trial_again(
         "config": {"experimentName": "twice", "model": "sleepy", "maxTrialNum": 1, **FAST_LIVENESS},
         "search_space": {"x": {"_type": "uniform", "_value": [0, 1]}},
     }
-    hpo_create_study(tmp_path, config, sqlite_url)
-    a = start_hpo(
-        "worker", "--study", "twice", "--stop-timeout", "600", storage=sqlite_url, cwd=tmp_path
-    )
+    if command[0] == "worker":
+        hpo_create_study(tmp_path, config, sqlite_url)
+    else:
+        write_json(tmp_path / "space.json", config)
+    a = start_hpo(*command, storage=sqlite_url, cwd=tmp_path)
     err = _Lines(a)
-    wait_for(
-        lambda: any(t.state == TrialState.RUNNING for t in trials(sqlite_url, "twice")),
-        60,
-        "the trial",
-    )
+    # The trial runs once its worker has imported the objective (`hpo run` creates the study
+    # first, `--workers` starts worker processes).
+    wait_for(lambda: err.has("trial 0 started"), PATIENCE, "the trial")
     a.send_signal(signal.SIGTERM)
     wait_for(lambda: err.has("SIGTERM: stopping after the current epoch"), 60, "the first stop")
     a.send_signal(signal.SIGTERM)
