@@ -108,9 +108,10 @@ class Supervisor:
             raise InvalidInputError(f"--trials-per-gpu must be at least 1, got {per_gpu}")
         self.worker_args = worker_args
         self.storage_url = storage_url
-        self.slots = [Slot(gpu, n) for gpu in gpus for n in range(per_gpu)]
         if all(gpu is None for gpu in gpus):  # local workers: number them all
             self.slots = [Slot(None, n) for n in range(len(gpus) * per_gpu)]
+        else:
+            self.slots = [Slot(gpu, n) for gpu in gpus for n in range(per_gpu)]
         self.signals = 0
         self.signal: int | None = None  # the last stop signal passed on
 
