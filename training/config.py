@@ -15,7 +15,7 @@ from __future__ import annotations
 import difflib
 import math
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, Literal, get_args
@@ -108,7 +108,16 @@ class TrainConfig:
     state_every: float = 0.0
 
     @classmethod
-    def from_params(cls, params: Mapping[str, Any]) -> TrainConfig:
+    def from_params(
+        cls, params: Mapping[str, Any], *, searched: Collection[str] = ()
+    ) -> TrainConfig:
+        """The config of ``params``, every value and every rule between values checked.
+
+        ``searched``: names whose values come later, one per trial (hpo's create-study checks
+        a study's fixed params with the searched ones named here). A rule between params that
+        involves one of them is left to the trial, which checks it with every value known: a
+        fixed ``prune_rounds`` is fine while ``prune_rate`` is searched.
+        """
         known = {f.name: f for f in fields(cls)}
         values: dict[str, Any] = {}
         for key, value in params.items():
@@ -119,10 +128,15 @@ class TrainConfig:
             values[key] = _coerce(key, value)
         config = cls(**values)
         config.check()
-        _refuse_inert(values, config)
+        for rule in RULES:
+            if not set(rule.names) & set(searched):
+                message = rule.broken(config, values)
+                if message:
+                    raise ConfigError(message)
         return config
 
     def check(self) -> None:
+        """Each value alone (the rules between values are ``RULES``)."""
         _positive("batch_size", self.batch_size)
         _positive("num_epochs", self.num_epochs)
         _positive("lr", self.lr)
@@ -149,41 +163,95 @@ class TrainConfig:
             _positive("resolution", self.resolution)
         if list(self.milestones) != sorted(set(self.milestones)):
             raise ConfigError(f"milestones must increase, got {list(self.milestones)}")
-        if self.nesterov and self.optimizer == "sgd" and self.momentum == 0:
-            raise ConfigError("nesterov needs momentum > 0")
         if self.cycle_epochs is not None:
             _positive("cycle_epochs", self.cycle_epochs)
-        if self.freeze_backbone and not self.pretrained:
-            raise ConfigError("freeze_backbone needs pretrained weights (pretrained: a file)")
         _positive("prune_rounds", self.prune_rounds)
         if self.prune_rate is not None:
-            _check_pruning(self)
+            _in_range("prune_rate", self.prune_rate, 0.0, 1.0, low_open=True)
 
 
-def _check_pruning(c: TrainConfig) -> None:
-    assert c.prune_rate is not None
-    _in_range("prune_rate", c.prune_rate, 0.0, 1.0, low_open=True)
-    if c.model != "dw_student":
-        raise ConfigError(f"prune_rate works on model dw_student, not {c.model}")
-    if not c.pretrained:
-        raise ConfigError("prune_rate needs the trained network to prune (pretrained: a file)")
-    if c.freeze_backbone:
-        raise ConfigError("prune_rate and freeze_backbone cannot be combined")
-    if c.num_epochs < c.prune_rounds:
-        raise ConfigError(
-            f"prune_rounds {c.prune_rounds} needs num_epochs ≥ {c.prune_rounds} (one per round)"
-        )
+@dataclass(frozen=True)
+class Rule:
+    """A rule between params: ``broken(config, given)`` says what is wrong, or None.
+
+    ``given``: the params given a value (a param given where it changes nothing is refused:
+    searched, it would be a dimension of the search space that only adds noise)."""
+
+    names: tuple[str, ...]
+    broken: Callable[[TrainConfig, Mapping[str, Any]], str | None]
 
 
-def _refuse_inert(given: Mapping[str, Any], config: TrainConfig) -> None:
-    """Refuse a param given a value where it changes nothing: searched, it would be a
-    dimension of the search space that only adds noise."""
-    if config.teacher is None:
-        for key in ("kd_temperature", "kd_alpha"):
-            if key in given:
-                raise ConfigError(f"{key} needs a teacher (teacher: a checkpoint file)")
-    if config.prune_rate is None and "prune_rounds" in given:
-        raise ConfigError("prune_rounds needs prune_rate")
+def _inert_kd(key: str) -> Rule:
+    return Rule(
+        (key, "teacher"),
+        lambda c, given: (
+            f"{key} needs a teacher (teacher: a checkpoint file)"
+            if c.teacher is None and key in given
+            else None
+        ),
+    )
+
+
+def _pruned(c: TrainConfig, broken: bool, message: str) -> str | None:
+    return message if c.prune_rate is not None and broken else None
+
+
+RULES: tuple[Rule, ...] = (
+    Rule(
+        ("nesterov", "optimizer", "momentum"),
+        lambda c, _: (
+            "nesterov needs momentum > 0"
+            if c.nesterov and c.optimizer == "sgd" and c.momentum == 0
+            else None
+        ),
+    ),
+    Rule(
+        ("freeze_backbone", "pretrained"),
+        lambda c, _: (
+            "freeze_backbone needs pretrained weights (pretrained: a file)"
+            if c.freeze_backbone and not c.pretrained
+            else None
+        ),
+    ),
+    Rule(
+        ("prune_rate", "model"),
+        lambda c, _: _pruned(
+            c, c.model != "dw_student", f"prune_rate works on model dw_student, not {c.model}"
+        ),
+    ),
+    Rule(
+        ("prune_rate", "pretrained"),
+        lambda c, _: _pruned(
+            c,
+            not c.pretrained,
+            "prune_rate needs the trained network to prune (pretrained: a file)",
+        ),
+    ),
+    Rule(
+        ("prune_rate", "freeze_backbone"),
+        lambda c, _: _pruned(
+            c, c.freeze_backbone, "prune_rate and freeze_backbone cannot be combined"
+        ),
+    ),
+    Rule(
+        ("prune_rate", "prune_rounds", "num_epochs"),
+        lambda c, _: _pruned(
+            c,
+            c.num_epochs < c.prune_rounds,
+            f"prune_rounds {c.prune_rounds} needs num_epochs ≥ {c.prune_rounds} (one per round)",
+        ),
+    ),
+    _inert_kd("kd_temperature"),
+    _inert_kd("kd_alpha"),
+    Rule(
+        ("prune_rounds", "prune_rate"),
+        lambda c, given: (
+            "prune_rounds needs prune_rate"
+            if c.prune_rate is None and "prune_rounds" in given
+            else None
+        ),
+    ),
+)
 
 
 # Params whose null is meaningful (no file, no early stopping) rather than "use the default".

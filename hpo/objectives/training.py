@@ -114,7 +114,10 @@ def check_training_params(
         )
     fixed = {k: v for k, v in params.items() if k not in searched}
     try:
-        TrainConfig.from_params(fixed)
+        # Every fixed value, and every rule between fixed values; a rule that involves a
+        # searched param is checked by each trial, with its values (a fixed prune_rounds is
+        # fine while prune_rate is searched).
+        TrainConfig.from_params(fixed, searched=searched)
     except ConfigError as exc:
         raise InvalidInputError(f"params: {exc}") from None
     resolved = dict(params)
