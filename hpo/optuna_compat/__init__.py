@@ -7,6 +7,8 @@ here, and why:
 - ``study``: ids and storages of studies and trials, which Optuna keeps private; the
   optimise-loop flag and ``tell`` without reading the trial back (the worker is an
   ask-and-tell loop); a throwaway in-memory copy of trials for Optuna's plots.
+- ``study_view``: a study whose trials a wrapped sampler reads in another encoding (CMA-ES
+  sees numeric choices as indices over their sorted values) while it writes to the real one.
 - ``trial_attrs``: the system attributes Optuna's own code writes and hpo reads (a retry's
   first attempt, an enqueued trial's fixed params, a grid point).
 - ``rdb``: the hooks inside the RDB storage's transactions (the study-wide trial budget, trials
@@ -46,6 +48,7 @@ from hpo.optuna_compat.study import (
     trial_of,
     with_trial_id,
 )
+from hpo.optuna_compat.study_view import study_with_trial_view
 from hpo.optuna_compat.trial_attrs import (
     FIXED_PARAMS,
     GRID_ID,
@@ -78,6 +81,7 @@ __all__ = [
     "storage_backend",
     "study_id",
     "study_storage",
+    "study_with_trial_view",
     "tell",
     "trial_id",
     "trial_of",

@@ -40,7 +40,8 @@ NORMAL_SPAN = 3.0
 #: ``layer0/Conv/kernel_size``.
 NESTED_SEPARATOR = "/"
 
-#: Suffix of the Optuna name of a choice encoded as an index over its sorted options.
+#: Suffix of the Optuna name of a choice encoded as an index over its sorted options: how the
+#: CMA-ES and QMC studies of hpo 0.1 stored numeric choices (``batch_size[index]``).
 ORDINAL_SUFFIX = "[index]"
 
 Value: TypeAlias = Any
@@ -151,7 +152,7 @@ class ChoiceParam:
     key: str
     path: str
     options: tuple[Option, ...]
-    ordinal: bool = False  # encode as an index over the options sorted by value
+    ordinal: bool = False  # stored as an index over the options sorted by value (hpo 0.1)
     nni_type: str = "choice"
 
     @property
@@ -324,8 +325,8 @@ class Space:
     def with_ordinal_choices(self) -> Space:
         """This space with every all-numeric choice encoded as an index over sorted options.
 
-        For samplers that model only numbers (CMA-ES, QMC): the options keep their order,
-        so the sampler can learn that 64 lies between 32 and 128.
+        The encoding of the CMA-ES and QMC studies of hpo 0.1 (``batch_size[index]``), kept
+        for those studies. New studies store the values (``hpo.tuners.ordered_choices``).
         """
         params: list[Param] = []
         for p in self.params:

@@ -60,6 +60,9 @@ class StudySpec:
     artifact_dir: str | None = None
     keep_weights: int = 1  # the best k trials keep their weights
     repeat: int = 1  # which repeat of its sampler in the group
+    #: Numeric choices stored as indices over the sorted options (``batch_size[index]``): what
+    #: hpo 0.1 did for CMA-ES and QMC. Its specs lack the key; their studies keep the encoding.
+    index_choices: bool = False
     version: int = SPEC_VERSION
 
     @property
@@ -72,8 +75,12 @@ class StudySpec:
 
     @cached_property
     def space(self) -> Space:
-        """The parsed search space, encoded for this spec's sampler."""
-        return encode_space_for(self.sampler.name, parse_space(dict(self.search_space)))
+        """The parsed search space as this study's trials store it."""
+        return encode_space_for(
+            self.sampler.name,
+            parse_space(dict(self.search_space)),
+            index_choices=self.index_choices,
+        )
 
     def trial_params(self, optuna_params: Mapping[str, Any]) -> dict[str, Value]:
         """The params a trial with these stored Optuna params ran with: the fixed ones and the
@@ -119,6 +126,7 @@ class StudySpec:
                 artifact_dir=data.get("artifact_dir"),
                 keep_weights=int(data.get("keep_weights", 1)),
                 repeat=int(data.get("repeat", 1)),
+                index_choices=bool(data.get("index_choices", True)),  # hpo 0.1 wrote no key
             )
         except (KeyError, TypeError) as exc:
             raise HpoError(f"the stored study spec is damaged: missing or invalid {exc}") from exc

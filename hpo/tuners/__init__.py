@@ -4,6 +4,7 @@
   it can model, how to build it), name resolution, ``build_sampler``;
 - ``compatibility``: what a sampler will do with a space, said before any trial runs;
 - ``grid``: grid points dealt by trial number, so parallel workers never share one;
+- ``ordered_choices``: CMA-ES models numeric choices as ordered values, trials store values;
 - ``pruners`` and ``schedule``: ``PRUNERS``, ``build_pruner`` and when each pruner can act;
 - ``nni``: NNI's tuner and assessor names;
 - ``component``: a sampler or pruner as a study stores it (name and options).

@@ -16,9 +16,16 @@ from hpo.tuners.component import Component
 from hpo.tuners.samplers import kind_of
 
 
-def encode_space_for(sampler: str, space: Space) -> Space:
-    """The space as this sampler sees it (numeric choices as ordinals for CMA-ES and QMC)."""
-    return space.with_ordinal_choices() if kind_of(sampler).ordinal_choices else space
+def encode_space_for(sampler: str, space: Space, *, index_choices: bool = False) -> Space:
+    """The space as a study of this sampler stores it.
+
+    Trials store what the user wrote (a numeric choice's value); ``index_choices`` is for the
+    CMA-ES and QMC studies of hpo 0.1, which stored numeric choices as indices over the sorted
+    options (``batch_size[index]``) and keep doing so.
+    """
+    if index_choices and kind_of(sampler).index_choices_in_0_1:
+        return space.with_ordinal_choices()
+    return space
 
 
 def check_options(name: str, options: Mapping[str, Any]) -> None:
@@ -70,17 +77,15 @@ def check_compatibility(sampler: Component, space: Space, n_objectives: int) -> 
                 f"{', '.join(continuous)} (use choice, randint or quniform)"
             )
     if not kind.models_categories:
-        encoded = encode_space_for(kind.name, space)
-        random_choices = [
-            p.key for p, _ in encoded.walk() if isinstance(p, ChoiceParam) and not p.ordinal
-        ]
-        ordinal = [p.key for p, _ in encoded.walk() if isinstance(p, ChoiceParam) and p.ordinal]
-        if ordinal:
+        choices = [p for p, _ in space.walk() if isinstance(p, ChoiceParam) and len(p.options) > 1]
+        ordered = [p.key for p in choices if p.is_numeric]
+        random_choices = [p.key for p in choices if not p.is_numeric]
+        if ordered:
             notices.append(
                 Notice(
                     "",
                     f"{kind.name} optimises these numeric choices as ordered values: "
-                    f"{', '.join(ordinal)}",
+                    f"{', '.join(ordered)}",
                 )
             )
         if random_choices:

@@ -29,11 +29,12 @@ from hpo.space import ChoiceParam, NumericParam, Space
 from hpo.tuners.component import Component
 from hpo.tuners.grid import NumberedGridSampler, grid_values
 from hpo.tuners.nni import NNI_TUNERS, nni_tuner
+from hpo.tuners.ordered_choices import OrderedChoicesSampler
 
 
 @dataclass(frozen=True)
 class SamplerBuild:
-    """What a sampler factory gets: the encoded space, a seed and the user's options."""
+    """What a sampler factory gets: the study's space, a seed and the user's options."""
 
     space: Space
     seed: int
@@ -47,10 +48,12 @@ class SamplerKind:
     summary: str
     factory: Callable[[SamplerBuild], BaseSampler]
     options: Mapping[str, type] = field(default_factory=dict)
-    #: Numeric choices become an index over the sorted options (samplers of numbers only).
-    ordinal_choices: bool = False
-    #: False: non-numeric choices are sampled at random by the independent sampler.
+    #: False: the sampler models numbers only; it models numeric choices as ordered values
+    #: (``OrderedChoicesSampler``), non-numeric ones are sampled at random.
     models_categories: bool = True
+    #: hpo 0.1 stored this sampler's numeric choices as indices over the sorted options
+    #: (``batch_size[index]``); the studies it created keep that encoding (``StudySpec``).
+    index_choices_in_0_1: bool = False
     multi_objective: bool = True
     #: Every parameter must take finitely many values (grid search).
     discrete_only: bool = False
@@ -81,20 +84,22 @@ def _cmaes(b: SamplerBuild) -> BaseSampler:
     popsize = options.pop("population_size", None)
     discrete = any(
         (isinstance(p, NumericParam) and (p.integer or p.step is not None))
-        or (isinstance(p, ChoiceParam) and p.ordinal)
+        or (isinstance(p, ChoiceParam) and p.is_numeric and len(p.options) > 1)
         for p, _ in b.space.walk()
     )
     if discrete and not options.get("use_separable_cma") and not options.get("lr_adapt"):
-        # CMA-ES with margin keeps exploring integer and ordinal dimensions instead of
+        # CMA-ES with margin keeps exploring integer dimensions and numeric choices instead of
         # collapsing onto one value.
         options.setdefault("with_margin", True)
-    return CmaEsSampler(
+    cmaes = CmaEsSampler(
         seed=b.seed,
         popsize=popsize,
         independent_sampler=RandomSampler(seed=b.seed),
         warn_independent_sampling=False,  # create-study lists those parameters once
         **options,
     )
+    # Numeric choices are stored as the values, and CMA-ES models them as ranks.
+    return OrderedChoicesSampler(cmaes)
 
 
 def _grid(b: SamplerBuild) -> BaseSampler:
@@ -108,6 +113,8 @@ def _grid(b: SamplerBuild) -> BaseSampler:
 
 def _qmc(b: SamplerBuild) -> BaseSampler:
 
+    # Optuna's QMCSampler gives every choice, numeric or not, a coordinate of its sequence
+    # (only the first trial is random): choices stay categorical, their values stored.
     options = {"qmc_type": "sobol", "scramble": True, **b.options}
     return QMCSampler(
         seed=b.seed,
@@ -168,9 +175,9 @@ SAMPLERS: dict[str, SamplerKind] = {
                 "with_margin": bool,
                 "lr_adapt": bool,
             },
-            ordinal_choices=True,
             models_categories=False,
             multi_objective=False,
+            index_choices_in_0_1=True,
         ),
         SamplerKind(
             "grid",
@@ -181,12 +188,11 @@ SAMPLERS: dict[str, SamplerKind] = {
         ),
         SamplerKind(
             "qmc",
-            "scrambled Sobol quasi-random sequence; numbers only",
+            "scrambled Sobol quasi-random sequence",
             _qmc,
             {"qmc_type": str, "scramble": bool},
-            ordinal_choices=True,
-            models_categories=False,
             shared_seed=True,
+            index_choices_in_0_1=True,
         ),
         SamplerKind(
             "gp",
@@ -245,7 +251,7 @@ def kind_of(name: str) -> SamplerKind:
 
 
 def build_sampler(component: Component, space: Space, seed: int, n_objectives: int) -> BaseSampler:
-    """The Optuna sampler of a spec; ``space`` must be encoded for it (``encode_space_for``)."""
+    """The Optuna sampler of a spec; ``space`` is the spec's (``StudySpec.space``)."""
     kind = kind_of(component.name)
     try:
         return kind.factory(SamplerBuild(space, seed, component.options, n_objectives))

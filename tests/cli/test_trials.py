@@ -28,7 +28,7 @@ def run(params, report):
 
 @pytest.fixture
 def study(tmp_path: Path, sqlite_url: str) -> str:
-    """A finished study of the Evolution (CMA-ES) tuner, which stores choices as indices."""
+    """A finished study of the Evolution (CMA-ES) tuner, which models numeric choices in order."""
     write_module(tmp_path, "quick", OBJECTIVE)
     write_json(
         tmp_path / "space.json",

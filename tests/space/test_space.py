@@ -287,7 +287,8 @@ def test_baseline_values_outside_the_space_are_left_to_the_sampler_with_a_notice
     assert [n.path for n in notices] == ["params.bs"]
 
 
-def test_ordinal_encoding_keeps_the_order_of_numeric_choices() -> None:
+def test_the_index_encoding_of_hpo_0_1_studies_keeps_the_order_of_numeric_choices() -> None:
+    """How the CMA-ES and QMC studies of hpo 0.1 stored numeric choices, still read."""
     space = parse_space(
         {
             "bs": {"_type": "choice", "_value": [64, 8, 32]},

@@ -7,6 +7,7 @@ from typing import Any
 
 import optuna
 import pytest
+from optuna.distributions import CategoricalDistribution, IntDistribution
 
 from hpo.errors import InvalidInputError, UnknownNameError
 from hpo.optuna_compat import enter_optimize_loop
@@ -85,11 +86,15 @@ def test_cmaes_optimises_numeric_choices_in_order_and_names_the_others() -> None
         "cmaes cannot model non-numeric choices; it samples these at random: optimizer "
         "(use tpe or gp to optimise them)",
     ]
+    # Trials store the values: the distribution is the user's choice (hpo 0.1 stored indices).
     space = encode_space_for("cmaes", parse_space(MIXED))
-    assert "batch_size[index]" in space.distributions()
+    assert space.distributions()["batch_size"] == CategoricalDistribution([16, 32, 64, 128])
+    legacy = encode_space_for("cmaes", parse_space(MIXED), index_choices=True)
+    assert legacy.distributions()["batch_size[index]"] == IntDistribution(0, 3)
+    assert check_compatibility(Component("qmc"), parse_space(MIXED), 1) == []
 
 
-def test_cmaes_converges_on_an_ordinal_choice() -> None:
+def test_cmaes_converges_on_a_numeric_choice() -> None:
     space_json = {
         "batch_size": {"_type": "choice", "_value": [8, 16, 32, 64, 128, 256]},
         "lr": {"_type": "uniform", "_value": [0.0, 1.0]},
@@ -103,7 +108,7 @@ def test_cmaes_converges_on_an_ordinal_choice() -> None:
         trial = study.ask()
         v = space.suggest(trial)
         study.tell(trial, abs(v["batch_size"] - 64) / 64 + abs(v["lr"] - 0.5))
-    late = [space.decode(t.params)["batch_size"] for t in study.trials[-12:]]
+    late = [t.params["batch_size"] for t in study.trials[-12:]]  # stored as values
     assert late.count(64) >= 8, late
 
 
