@@ -41,7 +41,7 @@ CASES = [
 def throughputs(data: Path, steps: int, repeats: int) -> None:
     import torch
 
-    from training.loop import throughput
+    from training.throughput import throughput
 
     threads = torch.get_num_threads()
     print(f"CPU ({platform.machine()}, {threads} threads); torch {torch.__version__}")

@@ -75,7 +75,7 @@ def main() -> None:
 
     import torch
 
-    from training.loop import throughput
+    from training.throughput import throughput
 
     cuda = args.device == "cuda" or (args.device == "auto" and torch.cuda.is_available())
     steps = args.steps or (50 if cuda else 8)

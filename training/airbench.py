@@ -16,6 +16,7 @@ translate test-time augmentation (``tta``). See ``search_spaces/cifar10_speedrun
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import torch
@@ -93,7 +94,9 @@ def init_whitening(model: nn.Module, images: torch.Tensor) -> None:
         weight.copy_(torch.cat([kernels, -kernels]).to(weight.device))
 
 
-def flip_translate_logits(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
+def flip_translate_logits(
+    model: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor
+) -> torch.Tensor:
     """Test-time augmentation: the mean of the logits of the image and its mirror, averaged
     with those of the image shifted one pixel up-left and down-right (reflect padding)."""
 

@@ -106,6 +106,9 @@ class TrainConfig:
     # Seconds between two writes of that state (0: after every epoch). A retry then loses at
     # most this much training; a short trial writes once, at its end, instead of every epoch.
     state_every: float = 0.0
+    # The model through torch.compile, kept compiled for the next trials of the same graph in
+    # this process (a worker's); the compile seconds and the seconds saved are in the metrics.
+    compile: bool = False
 
     @classmethod
     def from_params(
@@ -299,7 +302,15 @@ _FLOAT_KEYS = {
     "bias_lr_scale",
     "prune_rate",
 }
-_BOOL_KEYS = {"download", "nesterov", "freeze_backbone", "augment", "alternate_flip", "tta"}
+_BOOL_KEYS = {
+    "download",
+    "nesterov",
+    "freeze_backbone",
+    "augment",
+    "alternate_flip",
+    "tta",
+    "compile",
+}
 _CHOICES: dict[str, tuple[str, ...]] = {
     "model": MODEL_NAMES,
     "teacher_model": MODEL_NAMES,

@@ -24,6 +24,7 @@ from torch.nn import functional as F
 
 from training.airbench import flip_translate_logits
 from training.checkpoint import save_checkpoint, stored_stats
+from training.compiled import Compiled, Net, Shapes, acquire, release
 from training.config import TrainConfig
 from training.data import Split, load_data
 from training.distill import kd_loss, load_teacher
@@ -68,53 +69,6 @@ def fit(params: Mapping[str, Any] | TrainConfig, report: Report | None = None) -
         trainer.release()
 
 
-def throughput(
-    params: Mapping[str, Any], *, steps: int = 30, warmup: int = 5, synthetic: bool = False
-) -> float:
-    """Training images per second of the real training step.
-
-    ``synthetic=False``: batches come the real way (cached uint8 images, batched augmentation,
-    normalisation); ``synthetic=True``: the same step on normalised tensors made in advance on
-    the device, i.e. the model's speed alone. Their ratio is the data pipeline's efficiency.
-    """
-    config = TrainConfig.from_params(params)
-    trainer = _Trainer(config, _no_report)
-    try:
-        trainer.setup()
-        c, train = config, trainer.data.train
-        shape = (
-            c.batch_size,
-            trainer.spec.in_channels,
-            trainer.data.resolution,
-            trainer.data.resolution,
-        )
-        device, generator = trainer.device, trainer.generator
-        fixed = torch.randn(shape, generator=generator, device=device)
-        fixed_targets = torch.randint(
-            0, trainer.data.num_classes, (c.batch_size,), generator=generator, device=device
-        )
-        train_mode(trainer.model, trainer.frozen)
-
-        def batch(i: int) -> tuple[torch.Tensor, torch.Tensor]:
-            if synthetic:
-                return fixed, fixed_targets
-            index = torch.randint(
-                0, len(train), (c.batch_size,), generator=generator, device=device
-            )
-            return trainer.inputs.train(train, index), train.labels[index]
-
-        for i in range(warmup):
-            trainer.step(*batch(i))
-        trainer.sync()
-        started = time.perf_counter()
-        for i in range(steps):
-            trainer.step(*batch(i))
-        trainer.sync()
-        return steps * c.batch_size / (time.perf_counter() - started)
-    finally:
-        trainer.release()
-
-
 def _no_report(value: float, step: int) -> None:
     return None
 
@@ -131,6 +85,7 @@ class _Trainer:
         self.generator = torch.Generator(device=self.device).manual_seed(config.seed)
         self.teacher: nn.Module | None = None
         self.frozen: list[nn.Module] = []  # normalisation layers of a frozen backbone
+        self.compiled: list[Compiled] = []  # taken from (and given back to) the kept ones
 
     def setup(self) -> None:
         c = self.config
@@ -163,16 +118,45 @@ class _Trainer:
             self.teacher = load_teacher(
                 c.teacher, c.teacher_model, self.spec, self.stats, data.channels, self.device
             )
-        self.optimizer = build_optimizer(model, c)
+        self.net: Net = self.model  # what steps and evaluations call: compiled or not
+        if c.compile:
+            self._compile()
+        self.optimizer = build_optimizer(self.model, c)
         # The last partial batch is dropped (each epoch draws a new order, so no image is
         # always left out): every step has the same shape, which compiled and cuDNN-tuned
         # kernels want, and a batch of one image cannot break batch norm.
         self.batches = max(1, len(data.train) // c.batch_size)
         self.schedule = build_schedule(self.optimizer, c, self.batches)
 
+    def _compile(self) -> None:
+        """``self.model`` compiled, from the models kept warm when one has its graph."""
+        c, data = self.config, self.data
+        sizes = {
+            size
+            for split in (data.val, data.test)
+            if split is not None
+            for size in (min(len(split), EVAL_BATCH), len(split) % EVAL_BATCH)
+            if size > 0
+        }
+        res = data.resolution
+        shapes = Shapes(
+            (c.batch_size, self.spec.in_channels, res, res),
+            tuple(sorted(sizes, reverse=True)),
+            self.device,
+            self.cuda,
+            self.cuda,
+            c.tta,
+        )
+        entry, self.frozen = acquire(c.model, self.spec, self.model, self.frozen, shapes)
+        self.compiled.append(entry)
+        self.model, self.net = entry.module, entry.net
+
     def release(self) -> None:
-        """Free the accelerator memory of this run (the data set itself stays warm)."""
-        for name in ("model", "teacher", "optimizer", "schedule"):
+        """Free the accelerator memory of this run (the data set itself stays warm, and a
+        compiled model goes back to the kept ones)."""
+        while self.compiled:
+            release(self.compiled.pop())
+        for name in ("model", "net", "teacher", "optimizer", "schedule"):
             if hasattr(self, name):
                 delattr(self, name)
         if self.cuda:
@@ -185,6 +169,10 @@ class _Trainer:
         if self.data.test is not None:
             metrics["test_acc"] = self.evaluate(self.data.test)
         metrics["num_params"] = float(self.num_params)
+        if self.compiled:
+            metrics["compile_seconds"] = sum(e.seconds for e in self.compiled)
+            metrics["compile_saved_seconds"] = sum(e.saved for e in self.compiled)
+            metrics["compile_reused"] = float(sum(e.reused for e in self.compiled))
         if c.checkpoint:
             save_checkpoint(
                 c.checkpoint,
@@ -204,7 +192,7 @@ class _Trainer:
         """One optimiser step on a prepared batch; returns the (detached) loss."""
         c = self.config
         with torch.autocast("cuda", dtype=torch.bfloat16, enabled=self.cuda):
-            logits = self.model(inputs)
+            logits = self.net(inputs)
             if self.teacher is not None:
                 with torch.no_grad():
                     teacher_logits = self.teacher(inputs)
@@ -388,9 +376,11 @@ class _Trainer:
     def _rebuild(self, model: nn.Module, round_start: int) -> None:
         """Train ``model`` from now on: a new optimiser, a schedule over the round's epochs."""
         c = self.config
-        self.model = model.to(self.device)
+        self.model = self.net = model.to(self.device)
         if self.cuda:
-            self.model = self.model.to(memory_format=torch.channels_last)
+            self.model = self.net = self.model.to(memory_format=torch.channels_last)
+        if c.compile:
+            self._compile()
         self.num_params = count_parameters(self.model)
         self.optimizer = build_optimizer(self.model, c)
         end = self._round_start(c.num_epochs)  # the last round's start
@@ -422,7 +412,7 @@ class _Trainer:
             inputs = self.inputs.eval(split, index)
             with torch.autocast("cuda", dtype=torch.bfloat16, enabled=self.cuda):
                 tta = self.config.tta
-                logits = flip_translate_logits(self.model, inputs) if tta else self.model(inputs)
+                logits = flip_translate_logits(self.net, inputs) if tta else self.net(inputs)
             correct += (logits.argmax(dim=1) == split.labels[index]).sum()
         return float(correct) / max(1, len(split))
 

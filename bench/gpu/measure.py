@@ -38,7 +38,7 @@ def case_params(profile: Profile, case: Case, full: Path, small: Path) -> dict[s
 def measure_warm(profile: Profile, full: Path, small: Path) -> dict[str, Any]:
     import torch
 
-    from training.loop import throughput
+    from training.throughput import throughput
 
     info: dict[str, Any] = {
         "torch": torch.__version__,
@@ -67,7 +67,7 @@ def measure_warm(profile: Profile, full: Path, small: Path) -> dict[str, Any]:
 
 
 def measure_throughput(profile: Profile, full: Path, small: Path) -> dict[str, Any]:
-    from training.loop import throughput
+    from training.throughput import throughput
 
     rows: dict[str, Any] = {}
     for case in profile.cases:
@@ -110,7 +110,7 @@ def count_syncs(params: dict[str, Any], steps: int) -> tuple[Counter[str], set[s
     """Host syncs of ``throughput`` over ``steps`` steps (set-up included), per source line."""
     import torch
 
-    from training.loop import throughput
+    from training.throughput import throughput
 
     sites: Counter[str] = Counter()
     harness: set[str] = set()
