@@ -26,6 +26,7 @@ Warmup = Literal["linear", "exponential"]
 Balance = Literal["none", "weighted"]
 Device = Literal["auto", "cpu", "cuda"]
 PadMode = Literal["zeros", "reflect"]
+DataPlacement = Literal["auto", "device", "host", "stream"]
 
 OPTIMIZERS: tuple[str, ...] = get_args(Optimizer)
 SCHEDULES: tuple[str, ...] = get_args(Schedule)
@@ -106,6 +107,12 @@ class TrainConfig:
     # Seconds between two writes of that state (0: after every epoch). A retry then loses at
     # most this much training; a short trial writes once, at its end, instead of every epoch.
     state_every: float = 0.0
+    # Where the decoded data set lives while training (training.placement): on the GPU when
+    # it is at most gpu_data_fraction of the GPU's memory, else in host memory when at most
+    # host_data_fraction of the host's, else read from the memory-mapped cache file.
+    data_placement: DataPlacement = "auto"
+    gpu_data_fraction: float = 0.25
+    host_data_fraction: float = 0.5
     # The model through torch.compile, kept compiled for the next trials of the same graph in
     # this process (a worker's); the compile seconds and the seconds saved are in the metrics.
     compile: bool = False
@@ -149,6 +156,8 @@ class TrainConfig:
         _in_range("val_fraction", self.val_fraction, 0.0, 1.0, low_open=True, high_open=True)
         _in_range("kd_alpha", self.kd_alpha, 0.0, 1.0)
         _in_range("state_every", self.state_every, 0.0, math.inf)
+        _in_range("gpu_data_fraction", self.gpu_data_fraction, 0.0, 1.0, low_open=True)
+        _in_range("host_data_fraction", self.host_data_fraction, 0.0, 1.0, low_open=True)
         _positive("kd_temperature", self.kd_temperature)
         _positive("width", self.width)
         _positive("bias_lr_scale", self.bias_lr_scale)
@@ -301,6 +310,8 @@ _FLOAT_KEYS = {
     "state_every",
     "bias_lr_scale",
     "prune_rate",
+    "gpu_data_fraction",
+    "host_data_fraction",
 }
 _BOOL_KEYS = {
     "download",
@@ -320,6 +331,7 @@ _CHOICES: dict[str, tuple[str, ...]] = {
     "balance": get_args(Balance),
     "device": get_args(Device),
     "pad_mode": get_args(PadMode),
+    "data_placement": get_args(DataPlacement),
 }
 
 

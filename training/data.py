@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
 import os
 import threading
 from dataclasses import dataclass
@@ -23,8 +24,16 @@ from pathlib import Path
 import torch
 
 from training.config import TrainConfig, cache_root
-from training.decode import DECODE_STATS, stores_whole
+from training.decode import DECODE_STATS, SCRATCH, Scratch, stores_whole
 from training.loaders import DatasetKind, dataset_kind
+from training.placement import (
+    HostBatches,
+    Placement,
+    choose_placement,
+    describe,
+    gpu_memory,
+    host_memory,
+)
 from training.splits import DataError, RawData, Split, carve_validation, per_class_subset
 
 __all__ = [
@@ -56,6 +65,7 @@ class DataBundle:
     flip: bool  # whether horizontal flips are a valid augmentation
     mean: torch.Tensor  # per-channel statistics of the training images, C×1×1, in [0, 1] units
     std: torch.Tensor
+    placement: Placement  # where the images live while training, and why
 
     @property
     def num_classes(self) -> int:
@@ -72,6 +82,7 @@ class DataBundle:
 
 
 _MEMORY: dict[str, RawData] = {}
+_MAPPED: set[str] = set()  # keys of _MEMORY read from their cache file, memory-mapped
 _BUNDLES: dict[tuple[object, ...], DataBundle] = {}
 _MEMORY_LOCK = threading.Lock()
 #: Bundles kept per accelerator: the whole data set lives in GPU memory, so keep few.
@@ -79,47 +90,72 @@ DEVICE_BUNDLES = 2
 
 
 def load_data(config: TrainConfig, device: torch.device | None = None) -> DataBundle:
-    """The train / val / test splits for a config, on ``device`` (default: the CPU).
+    """The train / val / test splits for a config, for training on ``device`` (default: the
+    CPU).
 
-    Decoded once per machine (the cache file), read once per process (kept in memory), and
-    copied to an accelerator once per process.
+    Decoded once per machine (the cache file), read once per process (kept in memory), and,
+    when it fits (``placement``), copied to an accelerator once per process.
     """
+    c = config
     device = device or torch.device("cpu")
-    kind = dataset_kind(config.dataset)
-    resolution = config.resolution or kind.default_resolution
+    kind = dataset_kind(c.dataset)
+    resolution = c.resolution or kind.default_resolution
     stored = stored_resolution(resolution)
-    key = _cache_key(kind, config, stored)
-    memo = (key, config.val_fraction, config.subset_per_class, resolution, str(device))
+    key = _cache_key(kind, c, stored)
+    placing = (c.data_placement, c.gpu_data_fraction, c.host_data_fraction)
+    memo = (key, c.val_fraction, c.subset_per_class, resolution, placing, str(device))
     with _MEMORY_LOCK:
         if memo in _BUNDLES:
             return _BUNDLES[memo]
-    raw = _cached(key, kind, config, stored)
+    host_bytes = host_memory()
+    # Decoding itself goes to a file-backed buffer where the set would take more host
+    # memory than its share (the stream path), so that it never needs that memory.
+    budget = {"stream": 0.0, "host": math.inf, "device": math.inf}.get(
+        c.data_placement, c.host_data_fraction * host_bytes
+    )
+    raw = _cached(key, kind, c, stored, Scratch(cache_dir(c) / "scratch", budget))
+    placement = choose_placement(
+        _decoded_bytes(raw),
+        device,
+        gpu_bytes=gpu_memory(device),
+        host_bytes=host_bytes,
+        gpu_fraction=c.gpu_data_fraction,
+        host_fraction=c.host_data_fraction,
+        forced=c.data_placement,
+    )
+    if placement.path == "stream":
+        raw = _mapped(key, kind, c, stored)
+    file = _cache_file(key, kind, c, stored)
+    log.info("data %s at %d px: %s", kind.name, stored, describe(placement, device, file))
     train, val = raw.train, raw.val
     if val is None:
-        train, val = carve_validation(train, config.val_fraction)
-    if config.subset_per_class is not None:
-        train = per_class_subset(train, config.subset_per_class)
+        train, val = carve_validation(train, c.val_fraction)
+    if c.subset_per_class is not None:
+        train = per_class_subset(train, c.subset_per_class)
     mean, std = channel_stats(train)
+    to_device = device if placement.path == "device" else torch.device("cpu")
+    host = HostBatches(device) if to_device != device else None
     moved: dict[int, tuple[torch.Tensor, torch.Tensor | None]] = {}
 
-    def to_device(split: Split) -> Split:
+    def place(split: Split) -> Split:
         # Splits carved from one tensor share it: move each tensor once.
         key = id(split.images)
         if key not in moved:
             aspect = None if split.aspect is None else split.aspect.to(device)
-            moved[key] = (split.images.to(device), aspect)
-        return split.on(*moved[key], device)
+            moved[key] = (split.images.to(to_device), aspect)
+        return split.on(*moved[key], device, host)
 
     bundle = DataBundle(
-        to_device(train),
-        to_device(val),
-        to_device(raw.test) if raw.test is not None else None,
+        place(train),
+        place(val),
+        place(raw.test) if raw.test is not None else None,
         raw.classes,
         resolution,
         stored,
         kind.flip,
         mean.to(device),
         std.to(device),
+        placement,
     )
     with _MEMORY_LOCK:
         if device.type != "cpu":
@@ -128,6 +164,12 @@ def load_data(config: TrainConfig, device: torch.device | None = None) -> DataBu
                 del _BUNDLES[old]
         _BUNDLES[memo] = bundle
     return bundle
+
+
+def _decoded_bytes(raw: RawData) -> int:
+    """Bytes of the decoded images (a tensor shared by splits counted once)."""
+    tensors = {id(s.images): s.images for s in (raw.train, raw.val, raw.test) if s is not None}
+    return sum(t.numel() * t.element_size() for t in tensors.values())
 
 
 def stored_resolution(resolution: int) -> int:
@@ -166,24 +208,50 @@ def _cache_key(kind: DatasetKind, config: TrainConfig, stored: int) -> str:
     return hashlib.sha1(text.encode()).hexdigest()[:16]
 
 
-def _cached(key: str, kind: DatasetKind, config: TrainConfig, stored: int) -> RawData:
+def _cached(
+    key: str, kind: DatasetKind, config: TrainConfig, stored: int, scratch: Scratch
+) -> RawData:
     with _MEMORY_LOCK:
         if key in _MEMORY:
             return _MEMORY[key]
-        path = cache_dir(config) / f"{kind.name}-{stored}px-{key}.pt"
+        path = _cache_file(key, kind, config, stored)
         raw = _read_cache(path)
         if raw is None:
             log.info("decoding %s at %d px into %s (once per machine)", kind.name, stored, path)
-            raw = kind.load(config, stored)
+            token = SCRATCH.set(scratch)
+            try:
+                raw = kind.load(config, stored)
+            finally:
+                SCRATCH.reset(token)
             _write_cache(path, raw)
+        else:
+            _MAPPED.add(key)
         _MEMORY[key] = raw
         return raw
+
+
+def _mapped(key: str, kind: DatasetKind, config: TrainConfig, stored: int) -> RawData:
+    """The data set read from its cache file, memory-mapped (what was decoded in memory or
+    into a scratch file is let go)."""
+    with _MEMORY_LOCK:
+        if key not in _MAPPED:
+            raw = _read_cache(_cache_file(key, kind, config, stored))
+            if raw is None:
+                raise DataError(f"the cache file of {kind.name} at {stored} px cannot be read")
+            _MEMORY[key] = raw
+            _MAPPED.add(key)
+        return _MEMORY[key]
+
+
+def _cache_file(key: str, kind: DatasetKind, config: TrainConfig, stored: int) -> Path:
+    return cache_dir(config) / f"{kind.name}-{stored}px-{key}.pt"
 
 
 def clear_memory_cache() -> None:
     """Forget what this process holds (as a new worker process would start)."""
     with _MEMORY_LOCK:
         _MEMORY.clear()
+        _MAPPED.clear()
         _BUNDLES.clear()
 
 

@@ -13,11 +13,15 @@ a time by a few threads, so that nothing else grows with the data set.
 from __future__ import annotations
 
 import logging
+import math
 import os
+import threading
 import time
 from collections import Counter
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextvars import ContextVar
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -50,7 +54,7 @@ def decode_files(paths: Sequence[Path], size: int) -> tuple[torch.Tensor, torch.
     Threads: Pillow releases the GIL while decoding and resizing, so this uses every core.
     """
     whole = stores_whole(size)
-    out = torch.empty((len(paths), 3, size, size), dtype=torch.uint8)
+    out = allocate((len(paths), 3, size, size))
     aspect = torch.empty(len(paths), dtype=torch.float32) if whole else None
 
     def decode(i: int) -> None:
@@ -70,6 +74,33 @@ def decode_files(paths: Sequence[Path], size: int) -> tuple[torch.Tensor, torch.
                 )
     DECODE_STATS["images"] += len(paths)
     return out, aspect
+
+
+@dataclass(frozen=True)
+class Scratch:
+    """Where decoding writes a tensor larger than ``budget`` bytes: a file in ``directory``
+    (mapped shared, so that its pages go to the file rather than to the process's memory)."""
+
+    directory: Path
+    budget: float
+
+
+#: Set by ``data`` for a decode (the stream path: a set larger than host memory allows).
+SCRATCH: ContextVar[Scratch | None] = ContextVar("SCRATCH", default=None)
+
+
+def allocate(shape: tuple[int, ...]) -> torch.Tensor:
+    """An uninitialised uint8 tensor: in memory, or file-backed when ``SCRATCH`` says so."""
+    scratch = SCRATCH.get()
+    nbytes = math.prod(shape)
+    if scratch is None or nbytes <= scratch.budget:
+        return torch.empty(shape, dtype=torch.uint8)
+    scratch.directory.mkdir(parents=True, exist_ok=True)
+    path = scratch.directory / f"decoding-{os.getpid()}-{threading.get_ident()}.u8"
+    tensor = torch.from_file(str(path), shared=True, size=nbytes, dtype=torch.uint8)
+    path.unlink()  # the mapping keeps the space while the tensor lives; nothing stays behind
+    log.info("decoding %s images into a file-backed buffer (%s)", shape[0], scratch.directory)
+    return tensor.view(shape)
 
 
 def usable_cpus() -> int:

@@ -103,7 +103,7 @@ class InputPipeline:
         epochs every image is seen both ways, which random flips only promise on average."""
         if self._flip_base is None or self._flip_base.shape[0] != split.images.shape[0]:
             n = split.images.shape[0]
-            device = split.images.device
+            device = split.labels.device  # the training device, wherever the images are
             # Its own generator from the seed: a resumed run flips as the stopped one did.
             seeded = torch.Generator(device=device).manual_seed(self.config.seed)
             self._flip_base = torch.rand(n, generator=seeded, device=device) < 0.5

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 import torch
 
+from training.placement import HostBatches
+
 
 class DataError(FileNotFoundError):
     """A data set that is missing or not in the expected layout; the message says where."""
@@ -24,6 +26,9 @@ class Split:
     # Width / height of each original image (one per row of ``images``), when the images are
     # stored whole (squeezed to a square) for random-resized crops; None: stored as seen.
     aspect: torch.Tensor | None = None
+    # Set when ``images`` stay on the host while the rest is on the device (the host and
+    # stream paths of ``placement``): batches are gathered there and copied over.
+    host: HostBatches | None = None
 
     def __len__(self) -> int:
         return int(self.labels.shape[0])
@@ -33,7 +38,9 @@ class Split:
         return index if self.rows is None else self.rows[index]
 
     def take(self, index: torch.Tensor) -> torch.Tensor:
-        """The images at positions ``index`` (a copy of just those)."""
+        """The images at positions ``index`` (a copy of just those, on ``index``'s device)."""
+        if self.host is not None:
+            return self.host.take(self.images, self.source_rows(index))
         return self.images[self.source_rows(index)]
 
     def aspects(self, index: torch.Tensor) -> torch.Tensor | None:
@@ -54,12 +61,20 @@ class Split:
         return Split(self.images[self.rows], self.labels, None, aspect)
 
     def subset(self, index: torch.Tensor) -> Split:
-        return Split(self.images, self.labels[index], self.source_rows(index), self.aspect)
+        rows = self.source_rows(index)
+        return Split(self.images, self.labels[index], rows, self.aspect, self.host)
 
-    def on(self, images: torch.Tensor, aspect: torch.Tensor | None, device: torch.device) -> Split:
-        """The same split over ``images`` (its tensor, already moved to ``device``)."""
+    def on(
+        self,
+        images: torch.Tensor,
+        aspect: torch.Tensor | None,
+        device: torch.device,
+        host: HostBatches | None = None,
+    ) -> Split:
+        """The same split over ``images`` (its tensor, moved to ``device`` unless ``host``
+        gathers its batches on the host)."""
         rows = None if self.rows is None else self.rows.to(device)
-        return Split(images, self.labels.to(device), rows, aspect)
+        return Split(images, self.labels.to(device), rows, aspect, host)
 
 
 @dataclass(frozen=True)

@@ -411,4 +411,5 @@ def test_data_module_has_no_per_image_python_in_training() -> None:
     # The loop indexes tensors: the data set object it trains from is a pair of tensors.
     split = load_data(TrainConfig()).train
     assert isinstance(split.images, torch.Tensor) and split.images.dtype == torch.uint8
-    assert data_module.Split.__dataclass_fields__.keys() == {"images", "labels", "rows", "aspect"}
+    fields = {"images", "labels", "rows", "aspect", "host"}  # host: HostBatches, batched too
+    assert data_module.Split.__dataclass_fields__.keys() == fields
