@@ -101,7 +101,7 @@ def sync_site(stack: traceback.StackSummary) -> tuple[str, bool]:
         path = Path(frame.filename)
         if path.is_relative_to(ROOT) and path.name != DRIVER.name and path.parent != PACKAGE:
             relative = path.relative_to(ROOT)
-            harness = relative == Path("training/loop.py") and frame.name == "batch"
+            harness = relative == Path("training/throughput.py") and frame.name == "batch"
             return f"{relative}:{frame.lineno} {frame.name}: {(frame.line or '').strip()}", harness
     return "outside the repository", False
 
