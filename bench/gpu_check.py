@@ -14,10 +14,15 @@ step, never the call:
               ("warn") and attributed to source lines (goal 0)
   accuracy    cifar10_resnet9.json's baseline trial end to end through hpo worker on SQLite:
               test accuracy and seconds per trial
+  speedrun    cifar10_speedrun.json's baseline (model: airbench) at 5 seeds through one hpo
+              worker: mean test accuracy and seconds per trial from its start to its tell
+              (goal: ≥ 94.0 % in ≤ 4 s per trial)
   pack1/pack2 short trials (2 epochs) through hpo worker --gpus 0 --trials-per-gpu 1, then 2:
               trials per GPU-hour and GPU busy fraction (nvidia-smi every 200 ms; goal ≥ 0.9)
   oom         a trial asking for 1000 GiB FAILs "out of memory"; the next one on the same
               worker runs and completes
+  compile     while time is left: the speedrun baseline with compile: true at 3 seeds in one
+              worker (compile seconds of the first trial, seconds saved by the later ones)
   accuracy+   more seeds of the accuracy trial while time is left
 
 It writes results.json (after every step, so a killed run still leaves what it measured) and
@@ -44,7 +49,15 @@ sys.path.insert(0, str(ROOT))
 from bench.gpu.check import Check  # noqa: E402
 from bench.gpu.commands import Context  # noqa: E402
 from bench.gpu.measure import MEASUREMENTS  # noqa: E402
-from bench.gpu.plan import GPU, PROFILES, SMOKE, STEPS, print_plan, with_limits  # noqa: E402
+from bench.gpu.plan import (  # noqa: E402
+    GPU,
+    OPTIONAL_STEPS,
+    PROFILES,
+    SMOKE,
+    STEPS,
+    print_plan,
+    with_limits,
+)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -86,8 +99,9 @@ def main(argv: list[str] | None = None) -> int:
     work = args.work or args.out.parent / "work"
     work.mkdir(parents=True, exist_ok=True)
     only = {s.strip() for s in args.only.split(",")} if args.only else None
-    if only is not None and (unknown := only - set(STEPS)):
-        print(f"error: --only: unknown steps {sorted(unknown)}; known: {', '.join(STEPS)}")
+    known = [*STEPS, *OPTIONAL_STEPS]
+    if only is not None and (unknown := only - set(known)):
+        print(f"error: --only: unknown steps {sorted(unknown)}; known: {', '.join(known)}")
         return 2
     print_plan(profile)
     return Check(Context(profile, args.data.resolve(), args.out, work.resolve()), only).run()

@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from .commands import Context, StepError, StepTimeoutError
-from .plan import STEPS, extra_seed_limit
+from .plan import OPTIONAL_STEPS, STEPS, extra_seed_limit
 from .records import Record, brief, print_summary, summary_rows
-from .trials import step_accuracy, step_oom, step_pack
+from .trials import step_accuracy, step_oom, step_pack, step_speedrun
 
 
 def small_copy(full: Path, dest: Path, train: int, test: int) -> Path:
@@ -82,7 +82,8 @@ class Check:
             )
             self.say(f"{key}: skipped ({record.note})")
         else:
-            self.say(f"{key}: {STEPS.get(name, 'another seed')} (limit {limit:.0f} s)")
+            what = STEPS.get(name) or OPTIONAL_STEPS.get(name, "another seed")
+            self.say(f"{key}: {what} (limit {limit:.0f} s)")
             started = time.time()
             try:
                 record = Record("ok", limit, result=run(started + limit))
@@ -115,9 +116,13 @@ class Check:
         self.step("throughput", limits["throughput"], lambda d: ctx.measure("throughput", d))
         self.step("syncs", limits["syncs"], lambda d: ctx.measure("syncs", d))
         self.step("accuracy-0", limits["accuracy"], lambda d: step_accuracy(ctx, d, 0))
+        self.step("speedrun", limits["speedrun"], lambda d: step_speedrun(ctx, d))
         self.step("pack1", limits["pack1"], lambda d: step_pack(ctx, d, 1))
         self.step("pack2", limits["pack2"], lambda d: step_pack(ctx, d, 2))
         self.step("oom", limits["oom"], lambda d: step_oom(ctx, d))
+        if p.compile_seeds:  # in the time left, before more seeds of the accuracy trial
+            compiled = functools.partial(step_speedrun, ctx, compiled=True)
+            self.step("compile", p.compile_limit, compiled)
         if self.records["accuracy-0"].status == "ok":
             limit = extra_seed_limit(p, self.records["accuracy-0"].seconds)
             for seed in range(1, p.extra_seeds + 1):

@@ -9,7 +9,14 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .plan import GOAL_BUSY, GOAL_RATIO, GOAL_TEST_ACC
+from .plan import (
+    GOAL_BUSY,
+    GOAL_RATIO,
+    GOAL_SPEEDRUN_ACC,
+    GOAL_SPEEDRUN_SECONDS,
+    GOAL_SPEEDRUN_SEEDS,
+    GOAL_TEST_ACC,
+)
 
 
 @dataclass
@@ -42,6 +49,15 @@ def brief(key: str, r: dict[str, Any]) -> str:
             f"test acc {r['test_acc']}, val acc {r['val_acc']}, {r['trial_seconds']} s per trial,"
             f" {r['train_img_s']} img/s"
         )
+    if key in ("speedrun", "compile"):
+        text = (
+            f"{r['seeds']} seeds, test acc mean {r['test_acc_mean']}, {r['trial_seconds_mean']} s"
+            f" per trial (first {r['trial_seconds_first']}, later {r['trial_seconds_later_mean']})"
+        )
+        if key == "compile":
+            spent = [t.get("compile_seconds") for t in r["trials"]]
+            text += f"; compile seconds per trial {spent}"
+        return text
     if key.startswith("pack"):
         return f"{r['trials']}, {r['trials_per_gpu_hour']} trials/GPU-hour, busy {r['gpu_busy']}"
     if key == "oom":
@@ -109,6 +125,8 @@ def _rows(records: dict[str, Record]) -> list[Row]:
     else:
         missing("resnet9 baseline test acc", f">= {GOAL_TEST_ACC}", "accuracy-0")
 
+    rows.extend(_speedrun_rows(records))
+
     for key in ("pack1", "pack2"):
         record = records.get(key)
         if record and record.status == "ok":
@@ -116,7 +134,7 @@ def _rows(records: dict[str, Record]) -> list[Row]:
             n = r["trials"].get("COMPLETE", 0)
             per_hour = r["trials_per_gpu_hour"]
             value = f"{per_hour} ({r['epochs_per_gpu_hour']} epochs/GPU-h; {n} complete)"
-            if r["note"]:
+            if "limit" in r["note"]:
                 value += " (step limit hit)"
             rows.append(Row(f"trials/GPU-hour, {r['per_gpu']}/GPU", value, "-", "info"))
             if r["gpu_busy"] is not None:
@@ -139,6 +157,48 @@ def _rows(records: dict[str, Record]) -> list[Row]:
         rows.append(Row("out-of-memory recovery", value, "both", "pass" if r["passed"] else "fail"))
     else:
         missing("out-of-memory recovery", "both", "oom")
+    return rows
+
+
+def _speedrun_rows(records: dict[str, Record]) -> list[Row]:
+    """The speed recipe against its goal, and with compile: true when that ran."""
+    rows: list[Row] = []
+    goal_acc = f">= {GOAL_SPEEDRUN_ACC} ({GOAL_SPEEDRUN_SEEDS} seeds)"
+    goal_s = f"<= {GOAL_SPEEDRUN_SECONDS:g} s"
+    record = records.get("speedrun")
+    if not (record and record.status == "ok"):
+        status = record.status if record else "skipped"
+        note = f"({(record.note if record else 'not run')[:60]})"
+        return [Row("speedrun test acc", note, goal_acc, status)]
+    r = record.result
+    if r["test_acc_mean"] is not None:
+        enough = r["seeds"] >= GOAL_SPEEDRUN_SEEDS
+        tests = [t["test_acc"] for t in r["trials"] if t["test_acc"] is not None]
+        value = f"{r['test_acc_mean']:.4f} (mean of {r['seeds']} seeds, {min(tests):.4f}-"
+        value += f"{max(tests):.4f})"
+        ok = enough and r["test_acc_mean"] >= GOAL_SPEEDRUN_ACC
+        rows.append(Row("speedrun test acc", value, goal_acc, "pass" if ok else "fail"))
+    if r["trial_seconds_mean"] is not None:
+        value = f"{r['trial_seconds_mean']:.2f} (first {r['trial_seconds_first']}"
+        if r["trial_seconds_later_mean"] is not None:
+            value += f", later {r['trial_seconds_later_mean']:.2f}"
+        value += ")" + (" (step limit hit)" if r["note"] else "")
+        ok = r["trial_seconds_mean"] <= GOAL_SPEEDRUN_SECONDS
+        rows.append(Row("speedrun s/trial, start to tell", value, goal_s, "pass" if ok else "fail"))
+    compiled = records.get("compile")
+    if compiled and compiled.status == "ok":
+        c = compiled.result
+        spent = [t.get("compile_seconds") for t in c["trials"]]
+        reused = [t.get("compile_reused") for t in c["trials"]]
+        value = f"{c['trial_seconds_mean']} s/trial (first {c['trial_seconds_first']}, later "
+        value += f"{c['trial_seconds_later_mean']}); compile s {spent}, reused {reused}"
+        if c["test_acc_mean"] is not None:
+            value += f"; test acc {c['test_acc_mean']:.4f}"
+        rows.append(Row("speedrun with compile: true", value, "-", "info"))
+    elif compiled:
+        rows.append(
+            Row("speedrun with compile: true", f"({compiled.note[:60]})", "-", compiled.status)
+        )
     return rows
 
 

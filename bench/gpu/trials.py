@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 import time
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 from .commands import Context, StepError, StepTimeoutError
-from .plan import SPACE
+from .plan import SPACE, SPEEDRUN_SPACE
 from .utilisation import Utilisation
 
 
@@ -75,6 +76,83 @@ def step_accuracy(ctx: Context, deadline: float, seed: int) -> dict[str, Any]:
     }
 
 
+def speedrun_space(ctx: Context, seeds: int) -> Path:
+    """The speed recipe's space with its baseline params at ``seeds`` seeds: a grid over the
+    seed alone, every other param fixed at the baseline's value (the params give no seed, so
+    there is no separate baseline trial: one trial per seed, 0..)."""
+    config = json.loads(SPEEDRUN_SPACE.read_text())
+    assert "seed" not in config["params"]
+    config["search_space"] = {"seed": {"_type": "choice", "_value": list(range(seeds))}}
+    path = ctx.work / "speedrun_seeds.json"
+    path.write_text(json.dumps(config, indent=1))
+    return path
+
+
+def step_speedrun(ctx: Context, deadline: float, *, compiled: bool = False) -> dict[str, Any]:
+    """The speed recipe's baseline at several seeds through one ``hpo worker``: seconds per
+    trial from its start to its tell (the first one reads the data onto the GPU, and with
+    ``compiled`` compiles; the others find both warm) and test accuracy."""
+    p = ctx.profile
+    seeds = p.compile_seeds if compiled else p.speedrun_seeds
+    name = "speedrun-compile" if compiled else "speedrun"
+    url = ctx.sqlite(name)
+    space = speedrun_space(ctx, seeds)
+    create = ["create-study", "--space", str(space), "--name", name, "--storage", url]
+    create += ["--sampler", "grid", "--pruner", "none", "--max-trials", str(seeds)]
+    create += ["--checkpoint-dir", str(ctx.work / "checkpoints")]
+    create += ["-p", f"data_dir={ctx.trial_data}"]
+    for param in [*p.speedrun_params, *(["compile=true"] if compiled else [])]:
+        create += ["-p", param]
+    ctx.hpo(create, deadline)
+    started = time.time()
+    note = ""
+    with Utilisation() as gpu:
+        try:
+            ctx.hpo(["worker", "--study", name, "--storage", url], deadline)
+        except StepTimeoutError:
+            note = "the worker ran into the step's limit (killed): figures of the completed trials"
+    wall = time.time() - started
+    trials = read_trials(url, name)
+    complete = sorted((t for t in trials if t["state"] == "COMPLETE"), key=lambda t: t["number"])
+    if not complete:
+        states = dict(Counter(t["state"] for t in trials))
+        error = next((t["error"] for t in trials if t["error"]), "")
+        raise (StepTimeoutError if note else StepError)(f"no trial completed {states} {error}")
+    rows = [
+        {
+            "number": t["number"],
+            "seed": t["params"].get("seed"),
+            "test_acc": _round(t["metrics"].get("test_acc")),
+            "val_acc": _round(t["value"]),
+            "trial_seconds": seconds(t),
+            "train_seconds": _round(t["metrics"].get("train_seconds"), 2),
+            **{
+                key: _round(t["metrics"].get(key), 2)
+                for key in ("compile_seconds", "compile_saved_seconds", "compile_reused")
+                if key in t["metrics"]
+            },
+        }
+        for t in complete
+    ]
+    tests = [r["test_acc"] for r in rows if r["test_acc"] is not None]
+    secs = [r["trial_seconds"] for r in rows if r["trial_seconds"] is not None]
+    return {
+        "compile": compiled,
+        "note": note,
+        "trials": rows,
+        "seeds": len(rows),
+        "test_acc_mean": _round(sum(tests) / len(tests)) if tests else None,
+        "trial_seconds_mean": _round(sum(secs) / len(secs), 2) if secs else None,
+        "trial_seconds_first": secs[0] if secs else None,
+        "trial_seconds_later_mean": _round(sum(secs[1:]) / len(secs[1:]), 2)
+        if len(secs) > 1
+        else None,
+        "worker_wall_seconds": round(wall, 1),
+        "gpu_busy": _round(gpu.busy(complete[0]["start"], complete[-1]["complete"])),
+        "gpu_peak_mib": gpu.peak_mib(),
+    }
+
+
 def step_pack(ctx: Context, deadline: float, per_gpu: int) -> dict[str, Any]:
     name = f"pack{per_gpu}"
     url = ctx.sqlite(name)
@@ -87,22 +165,28 @@ def step_pack(ctx: Context, deadline: float, per_gpu: int) -> dict[str, Any]:
         create += ["-p", param]
     ctx.hpo(create, deadline)
     started = time.time()
-    worker = ["worker", "--study", name, "--storage", url, "--gpus", "0"]
+    worker = ["worker", "--study", name, "--storage", url]
     note = ""
+    if ctx.profile.device == "cuda":
+        worker += ["--gpus", "0", "--trials-per-gpu", str(per_gpu)]
+    else:  # a smoke run: --gpus refuses a machine without nvidia-smi
+        note = "no GPU: one plain hpo worker, not the --gpus supervisor; "
     with Utilisation() as gpu:
         try:
-            ctx.hpo([*worker, "--trials-per-gpu", str(per_gpu)], deadline)
+            ctx.hpo(worker, deadline)
         except StepTimeoutError:
             # The trials that completed still give the rate: keep them (the read takes a
             # second past the limit).
-            note = "the workers ran into the step's limit (killed): figures of the completed trials"
+            note += (
+                "the workers ran into the step's limit (killed): figures of the completed trials"
+            )
     ended = time.time()
     trials = read_trials(url, name)
     finished = [t for t in trials if t["complete"] is not None]
     complete = [t for t in finished if t["state"] == "COMPLETE"]
     states = Counter(t["state"] for t in trials)
     if not complete:
-        if note:
+        if "limit" in note:
             raise StepTimeoutError(
                 f"the step's limit came before any trial completed {dict(states)}"
             )
