@@ -4,6 +4,10 @@ PostgreSQL is the real server named by ``HPO_TEST_PG`` (default: the local serve
 auth). Databases are created for the run and dropped after it. Without a reachable server the
 PostgreSQL tests fail under CI (``CI=true``) and are skipped elsewhere, with the reason. What
 tests call (the hpo command, study set-up, waiting) is in ``tests/helpers.py``.
+
+Tests marked ``long`` (scale and soak: thousands of trials, dozens of processes) prove nothing
+that a smaller test beside them does not, except the size: CI (``CI=true``) leaves them out,
+saying so, unless ``HPO_LONG_TESTS=1``; a plain run includes them.
 """
 
 from __future__ import annotations
@@ -16,6 +20,17 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import PG_SERVER, admin_connection, db_url, extract_cifar_subset, pg_admin
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not os.environ.get("CI") or os.environ.get("HPO_LONG_TESTS") == "1":
+        return
+    skip = pytest.mark.skip(
+        reason="long (scale/soak) test: CI leaves it out; HPO_LONG_TESTS=1 runs it"
+    )
+    for item in items:
+        if "long" in item.keywords:
+            item.add_marker(skip)
 
 
 @pytest.fixture(scope="session")

@@ -121,6 +121,7 @@ def test_the_dashboard_lists_hpo_studies_and_draws_their_importance(
 
 
 @pytest.mark.slow
+@pytest.mark.long  # its size is the point; the other dashboard tests drive the same pages
 def test_a_10000_trial_study_loads_in_bounded_time(
     dashboard: str, browser: Any, sqlite_url: str
 ) -> None:

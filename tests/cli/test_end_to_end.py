@@ -128,6 +128,8 @@ def test_every_search_space_runs_end_to_end(
         args += ["-p", f"{key}={path}"]
     if dataset == "food11":
         args += ["-p", "train_split=training"]  # the tiny tree has no skewed split
+        # 64 px instead of 224: the same code path at a twelfth of the CPU time.
+        args += ["-p", "resolution=64"]
     if file == "cifar10_student_prune.json":
         args += ["-p", "prune_rate=0.9", "-p", "prune_rounds=1"]  # a round per epoch: one epoch
     storage = f"sqlite:///{tmp_path / 'hpo.db'}"

@@ -526,6 +526,7 @@ def test_chaos_random_kills_still_give_exactly_the_budget(tmp_path: Path, pg_url
 
 
 @pytest.mark.slow
+@pytest.mark.long  # its size is the point; the chaos and distributed tests run 4-8 workers
 @pytest.mark.postgres
 def test_32_workers_stay_within_a_bounded_number_of_connections(
     tmp_path: Path, pg_url: str
