@@ -127,8 +127,8 @@ def acquire(
         entry = _KEPT.pop(key, None)
     if entry is None:
         state = {k: v.clone() for k, v in model.state_dict().items()}
+        started = time.perf_counter()  # the first torch.compile of a process imports its stack
         net: Net = torch.compile(model)
-        started = time.perf_counter()
         _warm_up(model, net, frozen, shapes)
         entry = Compiled(key, model, net, time.perf_counter() - started)
         model.load_state_dict(state)  # the warm-up's step changed BatchNorm's statistics
