@@ -5,10 +5,12 @@
    in advance (the model alone), side by side, best of alternating rounds.
 2. The speed recipe (``search_spaces/cifar10_speedrun.json``, ``model: airbench``) for one
    epoch on 5,000 CIFAR-10 training images at batch 128: seconds and test accuracy.
+3. With ``--compile N`` (only that): N trials eager, then N with ``compile: true``, in one
+   process as a worker runs them (simple_cnn on digits).
 
 Data: the first images per class of the CIFAR-10 JPEG copy (as ``bench/train_throughput.py``).
 
-    python bench/cpu_models.py [--steps N] [--skip-recipe]
+    python bench/cpu_models.py [--steps N] [--skip-recipe] [--compile TRIALS]
 """
 
 from __future__ import annotations
@@ -86,6 +88,31 @@ def recipe_epoch(data: Path) -> None:
     )
 
 
+def compile_trials(trials: int) -> None:
+    """``compile: true`` trial after trial in one process, as a worker runs them, beside the
+    same trials eager: what compiling costs the first, what keeping it saves the next, and
+    what the compiled steps save against eager ones."""
+    from training import fit
+
+    params = {"dataset": "digits", "model": "simple_cnn", "lr": 0.05, "batch_size": 32}
+    params.update(num_epochs=2, device="cpu")
+    fit(params)  # the data set decoded and in memory, outside the timing
+    print(f"simple_cnn on digits, 2 epochs at batch 32, {trials} trials (seeds 0..) per row")
+    print("| trial | compile | seconds | train s | compile s | saved s | test acc |")
+    print("|---:|---|---:|---:|---:|---:|---:|")
+    for compiled in (False, True):
+        for seed in range(trials):
+            started = time.perf_counter()
+            m = fit({**params, "seed": seed, "compile": compiled})
+            wall = time.perf_counter() - started
+            spent, saved = m.get("compile_seconds", 0.0), m.get("compile_saved_seconds", 0.0)
+            print(
+                f"| {seed} | {'yes' if compiled else 'no'} | {wall:.2f} | "
+                f"{m['train_seconds']:.2f} | {spent:.2f} | {saved:.2f} | {m['test_acc']:.3f} |",
+                flush=True,
+            )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -93,7 +120,13 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=4, help="timed steps per measurement")
     parser.add_argument("--repeats", type=int, default=2, help="alternating real/synthetic rounds")
     parser.add_argument("--skip-recipe", action="store_true", help="throughputs only")
+    parser.add_argument(
+        "--compile", type=int, metavar="TRIALS", help="only: TRIALS trials eager, then compiled"
+    )
     args = parser.parse_args()
+    if args.compile:
+        compile_trials(args.compile)
+        return
     throughputs(cifar_subset(100), args.steps, args.repeats)
     if not args.skip_recipe:
         recipe_epoch(_with_test_split(cifar_subset(500)))
