@@ -13,9 +13,10 @@ as in the Food-11 transfer-learning report; ``lr`` is the peak learning rate of 
 from __future__ import annotations
 
 import difflib
+import itertools
 import math
 import os
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, Literal, get_args
@@ -118,15 +119,16 @@ class TrainConfig:
     compile: bool = False
 
     @classmethod
-    def from_params(
-        cls, params: Mapping[str, Any], *, searched: Collection[str] = ()
-    ) -> TrainConfig:
+    def from_params(cls, params: Mapping[str, Any], *, searched: Searched = ()) -> TrainConfig:
         """The config of ``params``, every value and every rule between values checked.
 
-        ``searched``: names whose values come later, one per trial (hpo's create-study checks
-        a study's fixed params with the searched ones named here). A rule between params that
-        involves one of them is left to the trial, which checks it with every value known: a
-        fixed ``prune_rounds`` is fine while ``prune_rate`` is searched.
+        ``searched``: the params whose values come later, one per trial (hpo's create-study
+        checks a study's fixed params with the searched ones named here), each with the values
+        that span its range where known (see :data:`Searched`). A rule between params that
+        involves one of them is refused only where it breaks for every value the search can
+        give (``prune_rounds 20`` with ``num_epochs 5`` whatever ``prune_rate`` is); otherwise it
+        is left to the trial, which checks it with every value known (a fixed ``prune_rounds``
+        is fine while ``prune_rate`` is searched).
         """
         known = {f.name: f for f in fields(cls)}
         values: dict[str, Any] = {}
@@ -143,6 +145,9 @@ class TrainConfig:
                 message = rule.broken(config, values)
                 if message:
                     raise ConfigError(message)
+        for _rule, message, always in _searched_rules(values, searched):
+            if always:
+                raise ConfigError(message)
         return config
 
     def check(self) -> None:
@@ -180,6 +185,70 @@ class TrainConfig:
         _positive("prune_rounds", self.prune_rounds)
         if self.prune_rate is not None:
             _in_range("prune_rate", self.prune_rate, 0.0, 1.0, low_open=True)
+
+
+#: The searched params: their names alone (their values unknown), or each with the values that
+#: span its range (a choice's options; a range's ends and middle), or None where unknown.
+Searched = Mapping[str, Sequence[Any] | None] | Collection[str]
+
+#: Past this many combinations of searched values a rule is left to the trials unchecked.
+_MAX_COMBINATIONS = 4096
+
+
+def rule_warnings(params: Mapping[str, Any], searched: Searched) -> list[str]:
+    """What some (not all) values of the searched params will break: each such trial fails.
+
+    ``params``: the fixed params (checked with :meth:`TrainConfig.from_params` first)."""
+    values = {k: _coerce(k, v) for k, v in params.items() if v is not None or k in _OPTIONAL}
+    return [
+        f"{message} for some values of {', '.join(n for n in rule.names if n in searched)}: "
+        "those trials fail"
+        for rule, message, always in _searched_rules(values, searched)
+        if not always
+    ]
+
+
+def _searched_rules(
+    values: Mapping[str, Any], searched: Searched
+) -> Iterator[tuple[Rule, str, bool]]:
+    """Each rule involving a searched param that some combination of the searched values
+    breaks: (rule, its message, whether every valid combination breaks it)."""
+    if not isinstance(searched, Mapping):
+        return  # names only: nothing is known of their values
+    for rule in RULES:
+        names = [n for n in rule.names if n in searched]
+        if not names:
+            continue
+        options = [searched[n] for n in names]
+        if any(o is None or not o for o in options):
+            continue
+        if math.prod(len(o) for o in options if o is not None) > _MAX_COMBINATIONS:
+            continue
+        first = ""
+        passed = broken = 0
+        for combination in itertools.product(*(o for o in options if o is not None)):
+            trial = dict(values)
+            try:
+                for name, value in zip(names, combination, strict=True):
+                    if value is None and name not in _OPTIONAL:
+                        trial.pop(name, None)
+                    else:
+                        trial[name] = _coerce(name, value)
+                config = TrainConfig(**trial)
+                config.check()
+            except (ConfigError, TypeError, ValueError):
+                continue  # a value bad alone (an open range's end): no evidence either way
+            message = rule.broken(config, trial)
+            if message is None:
+                passed += 1
+            else:
+                broken += 1
+                first = first or message
+        if broken:
+            if passed:
+                yield rule, first, False
+            else:
+                yield rule, f"{first} (whatever the search gives {', '.join(names)})", True
 
 
 @dataclass(frozen=True)

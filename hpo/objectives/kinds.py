@@ -18,14 +18,19 @@ from hpo.objectives.target import ObjectiveSpec
 from hpo.objectives.training import TRAINING_METRIC, TrainingObjective, check_training_params
 from hpo.space import Notice
 
-#: (params, searched names, JSON path of the space, working directory) → (params, notices)
+#: (params, the searched params with the values that span each (None: unknown), JSON path of
+#: the space, working directory) → (params, notices)
 ParamCheck = Callable[
-    [Mapping[str, Any], Sequence[str], str, str], tuple[dict[str, Any], list[Notice]]
+    [Mapping[str, Any], Mapping[str, Sequence[Any] | None], str, str],
+    tuple[dict[str, Any], list[Notice]],
 ]
 
 
 def _no_check(
-    params: Mapping[str, Any], searched: Sequence[str], space_path: str, cwd: str
+    params: Mapping[str, Any],
+    searched: Mapping[str, Sequence[Any] | None],
+    space_path: str,
+    cwd: str,
 ) -> tuple[dict[str, Any], list[Notice]]:
     return dict(params), []
 

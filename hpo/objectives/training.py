@@ -20,7 +20,7 @@ from hpo.errors import InvalidInputError
 from hpo.objectives.base import Attempt, Objective
 from hpo.objectives.outcome import Outcome, outcome_of
 from hpo.space import Notice
-from training.config import ConfigError, TrainConfig, known_params, suggest
+from training.config import ConfigError, TrainConfig, known_params, rule_warnings, suggest
 
 #: The metric the built-in objective optimises (``fit`` returns it).
 TRAINING_METRIC = "val_acc"
@@ -91,11 +91,15 @@ def _legacy_state_file(attempt: Attempt) -> Path:
 
 
 def check_training_params(
-    params: Mapping[str, Any], searched: Sequence[str], space_path: str, cwd: str
+    params: Mapping[str, Any],
+    searched: Mapping[str, Sequence[Any] | None],
+    space_path: str,
+    cwd: str,
 ) -> tuple[dict[str, Any], list[Notice]]:
     """Refuse params the built-in objective does not know, before any worker starts.
 
-    ``searched``: the names of the search space's parameters (their values come later);
+    ``searched``: the search space's parameters, each with the values that span its range
+    (``Space.spanning_values``; the trials' values come later);
     ``space_path``: the JSON path of the space, for messages. Relative file paths become
     absolute (with a notice), so that workers started elsewhere find them.
     """
@@ -115,13 +119,15 @@ def check_training_params(
     fixed = {k: v for k, v in params.items() if k not in searched}
     try:
         # Every fixed value, and every rule between fixed values; a rule that involves a
-        # searched param is checked by each trial, with its values (a fixed prune_rounds is
-        # fine while prune_rate is searched).
+        # searched param is refused only where no value of the search can satisfy it, and
+        # otherwise checked by each trial with its values (a fixed prune_rounds is fine while
+        # prune_rate is searched).
         TrainConfig.from_params(fixed, searched=searched)
+        warnings = rule_warnings(fixed, searched)
     except ConfigError as exc:
         raise InvalidInputError(f"params: {exc}") from None
     resolved = dict(params)
-    notices = []
+    notices = [Notice("params", warning) for warning in warnings]
     for key in PATH_PARAMS:
         value = resolved.get(key)
         if isinstance(value, str) and value and not Path(value).expanduser().is_absolute():

@@ -46,6 +46,9 @@ ORDINAL_SUFFIX = "[index]"
 
 Value: TypeAlias = Any
 
+#: Past this many options a non-numeric choice is not listed by ``Space.spanning_values``.
+SPANNING_OPTIONS = 64
+
 
 @dataclass(frozen=True)
 class Notice:
@@ -317,6 +320,24 @@ class Space:
 
     def names(self) -> list[str]:
         return [p.name for p in self.params]
+
+    def spanning_values(self) -> dict[str, tuple[Value, ...] | None]:
+        """For each top-level parameter, values that span what its trials can receive: a
+        numeric choice's smallest and largest option, another choice's options (None past
+        ``SPANNING_OPTIONS``), a range's ends and middle. For checks that need to know whether
+        a rule between params can hold for some trial, or for none."""
+        spans: dict[str, tuple[Value, ...] | None] = {}
+        for p in self.params:
+            if isinstance(p, ChoiceParam):
+                values = [o.value for o in p.options]
+                if p.is_numeric:
+                    spans[p.name] = (min(values), max(values))
+                else:
+                    spans[p.name] = tuple(values) if len(values) <= SPANNING_OPTIONS else None
+            else:
+                middle = (p.low * p.high) ** 0.5 if p.log else (p.low + p.high) / 2
+                spans[p.name] = tuple(p.decode(x) for x in (p.low, middle, p.high))
+        return spans
 
     def without(self, names: set[str]) -> Space:
         """This space minus the named top-level parameters (fixed from the command line)."""

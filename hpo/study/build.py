@@ -55,7 +55,7 @@ def build_spec(
     build_pruner(pruner)  # refuses unknown options now rather than in every worker
 
     params, param_notices = objective_kind(objective).check_params(
-        {**config.params, **o.params}, config.space.names(), config.space_path, cwd
+        {**config.params, **o.params}, config.space.spanning_values(), config.space_path, cwd
     )
     notices.extend(param_notices)
     encoded = encode_space_for(sampler.name, config.space)

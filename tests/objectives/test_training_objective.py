@@ -77,10 +77,10 @@ def test_params_are_checked_at_create_study(tmp_path: Path) -> None:
     with pytest.raises(
         InvalidInputError, match=r"search_space\.learning_rate: .*did you mean 'lr'"
     ):
-        check_training_params({}, ["learning_rate"], "search_space", str(tmp_path))
+        check_training_params({}, {"learning_rate": None}, "search_space", str(tmp_path))
     with pytest.raises(InvalidInputError, match="params: momentum must be in"):
-        check_training_params({"momentum": 2.0}, [], "", str(tmp_path))
-    params, notices = check_training_params({"data_dir": "food11"}, [], "", str(tmp_path))
+        check_training_params({"momentum": 2.0}, {}, "", str(tmp_path))
+    params, notices = check_training_params({"data_dir": "food11"}, {}, "", str(tmp_path))
     assert params["data_dir"] == str(tmp_path / "food11")
     assert [n.path for n in notices] == ["params.data_dir"]
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from tests.helpers import assert_one_line_error, run_hpo, write_json
-from training.config import ConfigError, TrainConfig
+from training.config import ConfigError, TrainConfig, rule_warnings
 
 PRUNED = {"model": "dw_student", "pretrained": "w.pt", "num_epochs": 4}
 
@@ -86,4 +86,64 @@ def test_the_cli_accepts_one_of_two_linked_params_fixed_and_refuses_fixed_only_e
     write_json(tmp_path / "frozen.json", frozen)
     assert_one_line_error(
         run_hpo("validate", "frozen.json", cwd=tmp_path), 2, "freeze_backbone needs pretrained"
+    )
+
+
+def test_a_rule_that_no_searched_value_can_satisfy_is_still_refused() -> None:
+    fixed = {**PRUNED, "prune_rounds": 20, "num_epochs": 5}
+    with pytest.raises(ConfigError, match=r"needs num_epochs ≥ 20 .*whatever the search gives"):
+        TrainConfig.from_params(fixed, searched={"prune_rate": (0.9, 0.95)})
+    # With a null among the options no trial can run either, but for two reasons: each is
+    # left to its trials, and said.
+    TrainConfig.from_params(fixed, searched={"prune_rate": (None, 0.9)})
+    assert rule_warnings(fixed, {"prune_rate": (None, 0.9)}) == [
+        "prune_rounds 20 needs num_epochs ≥ 20 (one per round) for some values of prune_rate: "
+        "those trials fail",
+        "prune_rounds needs prune_rate for some values of prune_rate: those trials fail",
+    ]
+    # Names alone (values unknown): left to the trials.
+    TrainConfig.from_params(fixed, searched=["prune_rate"])
+
+
+@pytest.mark.parametrize(
+    ("searched", "refused", "warned"),
+    [
+        ({"optimizer": ("sgd",)}, True, False),
+        ({"optimizer": ("sgd", "adam")}, False, True),
+        ({"optimizer": ("adam", "adamw")}, False, False),
+        # A range's open end (momentum 1.0) is bad alone: it is no evidence either way.
+        ({"momentum": (0.0, 0.5, 1.0)}, False, True),
+        ({"momentum": (0.0, 1.0)}, True, False),
+    ],
+)
+def test_searched_values_decide_between_refusing_warning_and_accepting(
+    searched: dict[str, tuple[Any, ...]], refused: bool, warned: bool
+) -> None:
+    fixed = {"nesterov": True, "momentum": 0.0}
+    fixed = {k: v for k, v in fixed.items() if k not in searched}
+    if refused:
+        with pytest.raises(ConfigError, match="nesterov needs momentum > 0"):
+            TrainConfig.from_params(fixed, searched=searched)
+        return
+    TrainConfig.from_params(fixed, searched=searched)
+    assert bool(rule_warnings(fixed, searched)) == warned
+
+
+def test_the_cli_refuses_what_no_trial_can_run_and_warns_of_what_some_cannot(
+    tmp_path: Path,
+) -> None:
+    rates = {"prune_rate": {"_type": "choice", "_value": [0.9, 0.95]}}
+    write_json(tmp_path / "rounds.json", space({**PRUNED, "num_epochs": 5}, rates))
+    storage = f"sqlite:///{tmp_path / 'hpo.db'}"
+    refused = run_hpo(
+        "create-study", "--space", "rounds.json", "-p", "prune_rounds=20",
+        storage=storage, cwd=tmp_path,
+    )  # fmt: skip
+    assert_one_line_error(refused, 2, "prune_rounds 20 needs num_epochs ≥ 20", "prune_rate")
+    optimizers = {"optimizer": {"_type": "choice", "_value": ["sgd", "adam"]}}
+    write_json(tmp_path / "nesterov.json", space({"nesterov": True, "momentum": 0}, optimizers))
+    validated = run_hpo("validate", "nesterov.json", cwd=tmp_path)
+    assert validated.returncode == 0, validated.stderr
+    assert "nesterov needs momentum > 0 for some values of optimizer" in validated.stdout + (
+        validated.stderr
     )
