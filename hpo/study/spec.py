@@ -19,7 +19,11 @@ from hpo.objectives import Direction, Metric, ObjectiveSpec
 from hpo.space import Space, Value, parse_space
 from hpo.tuners import Component, encode_space_for
 
-SPEC_VERSION = 1
+#: 2: numeric choices stored as values for every sampler (``index_choices``); hpo 0.1 wrote 1
+#: and would write ``name[index]`` into a new CMA-ES study, so it must refuse version 2.
+SPEC_VERSION = 2
+#: The versions this hpo reads: 0.1's studies go on running (as 0.1 encoded them).
+READABLE_VERSIONS = (1, 2)
 
 
 @dataclass(frozen=True)
@@ -101,10 +105,11 @@ class StudySpec:
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> StudySpec:
         version = data.get("version")
-        if version != SPEC_VERSION:
+        if version not in READABLE_VERSIONS:
             raise HpoError(
                 f"study spec version {version!r} is not supported by this hpo "
-                f"(it reads version {SPEC_VERSION}); upgrade hpo on this machine"
+                f"(it reads versions {', '.join(map(str, READABLE_VERSIONS))}); upgrade hpo on "
+                "this machine"
             )
         try:
             return cls(
@@ -126,7 +131,8 @@ class StudySpec:
                 artifact_dir=data.get("artifact_dir"),
                 keep_weights=int(data.get("keep_weights", 1)),
                 repeat=int(data.get("repeat", 1)),
-                index_choices=bool(data.get("index_choices", True)),  # hpo 0.1 wrote no key
+                # hpo 0.1 (version 1) encoded numeric choices of CMA-ES and QMC as indices
+                index_choices=bool(data.get("index_choices", version == 1)),
             )
         except (KeyError, TypeError) as exc:
             raise HpoError(f"the stored study spec is damaged: missing or invalid {exc}") from exc

@@ -88,6 +88,15 @@ def check_compatibility(sampler: Component, space: Space, n_objectives: int) -> 
                     f"{', '.join(ordered)}",
                 )
             )
+        nested = [p.key for p, conditions in space.walk() if conditions]
+        if nested:
+            notices.append(
+                Notice(
+                    "",
+                    f"{kind.name} models only the parameters every trial has; these, inside "
+                    f"nested choices, are sampled at random: {', '.join(nested)}",
+                )
+            )
         if random_choices:
             notices.append(
                 Notice(

@@ -19,7 +19,7 @@ learns that 64 lies between 32 and 128:
 from __future__ import annotations
 
 import copy
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -93,8 +93,16 @@ def encode_trial(trial: FrozenTrial, choices: dict[str, OrderedChoice]) -> Froze
 class OrderedChoicesSampler(BaseSampler):
     """``sampler`` (CMA-ES) modelling numeric choices as ordered integers; trials store values."""
 
-    def __init__(self, sampler: BaseSampler) -> None:
+    def __init__(self, sampler: BaseSampler, keys: Collection[str] | None = None) -> None:
+        """``keys``: the parameters every trial has (a space's top level); None: all.
+
+        CMA-ES keeps one optimiser of fixed dimension: in a nested space, the intersection of
+        the completed trials' params shrinks when a trial of another branch completes, after
+        which Optuna's CmaEsSampler samples nothing relatively for the rest of the study. Kept
+        to the top-level params, its dimension never changes; params inside nested choices
+        are sampled independently (at random), as create-study says."""
         self.sampler = sampler
+        self.keys = None if keys is None else frozenset(keys)
         self.search_space = IntersectionSearchSpace()
 
     def __str__(self) -> str:
@@ -107,6 +115,8 @@ class OrderedChoicesSampler(BaseSampler):
         for name, distribution in self.search_space.calculate(study, use_cache=True).items():
             if OrderedChoice.of(distribution) is not None:
                 space[name] = distribution
+        if self.keys is not None:
+            space = {name: d for name, d in space.items() if name in self.keys}
         return dict(sorted(space.items()))  # the same order in every worker and every trial
 
     def sample_relative(

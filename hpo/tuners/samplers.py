@@ -98,8 +98,10 @@ def _cmaes(b: SamplerBuild) -> BaseSampler:
         warn_independent_sampling=False,  # create-study lists those parameters once
         **options,
     )
-    # Numeric choices are stored as the values, and CMA-ES models them as ranks.
-    return OrderedChoicesSampler(cmaes)
+    # Numeric choices are stored as the values, and CMA-ES models them as ranks; it models
+    # only the top-level params, which every trial has (see OrderedChoicesSampler).
+    top_level = [p.optuna_key if isinstance(p, ChoiceParam) else p.key for p in b.space.params]
+    return OrderedChoicesSampler(cmaes, top_level)
 
 
 def _grid(b: SamplerBuild) -> BaseSampler:

@@ -183,8 +183,12 @@ def test_a_study_of_hpo_0_1_keeps_its_indices_and_reads_as_values(
     study_id = create_study(storage, old).study_id
     stored = old.to_json()
     del stored["index_choices"]
+    stored["version"] = 1  # as 0.1 wrote it
     storage.set_study_user_attr(study_id, attrs.SPEC, stored)
     assert read_spec(storage, study_id, spec.name).index_choices
+    # A spec of this hpo says so: version 2, which hpo 0.1 refuses (it would write indices
+    # into a study that stores values).
+    assert spec.to_json()["version"] == 2 and spec.to_json()["index_choices"] is False
 
     # Its workers go on with its encoding, so that its trials stay one search space.
     assert Worker(storage, spec.name).run().complete == 6
@@ -214,3 +218,50 @@ def test_ordered_choice_ranks_options_by_value() -> None:
     for choices in not_ordered:
         assert OrderedChoice.of(CategoricalDistribution(choices)) is None
     assert OrderedChoice.of(IntDistribution(0, 3)) is None
+
+
+def test_cmaes_on_a_nested_space_keeps_modelling_the_top_level_params(
+    sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Trials of both branches complete: CMA-ES's dimension must not change with them (when
+    it does, Optuna's CmaEsSampler samples nothing relatively for the rest of the study)."""
+    write_module(tmp_path, "nested_objective", "def run(params):\n    return params['lr']\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    independent: list[tuple[int, str]] = []
+
+    def sample_independent(self: RandomSampler, study: Any, trial: Any, name: str, d: Any) -> Any:
+        independent.append((trial.number, name))
+        return original_independent(self, study, trial, name, d)
+
+    original_independent = RandomSampler.sample_independent
+    monkeypatch.setattr(RandomSampler, "sample_independent", sample_independent)
+    space = {
+        "lr": {"_type": "uniform", "_value": [0.0, 1.0]},
+        "batch_size": {"_type": "choice", "_value": SIZES},
+        "optimizer": {
+            "_type": "choice",
+            "_value": [
+                {"_name": "sgd", "momentum": {"_type": "uniform", "_value": [0.0, 0.9]}},
+                {"_name": "adam"},
+            ],
+        },
+    }
+    data = {"config": {"sampler": {"name": "cmaes", "population_size": 4}}, "search_space": space}
+    spec, notices = build_spec(
+        parse_config(data),
+        Overrides(objective="nested_objective:run", direction="minimize", pruner="none", seed=2),
+    )
+    assert any("sampled at random: optimizer/sgd/momentum" in str(n) for n in notices), notices
+    create_study(open_storage(sqlite_url), spec)
+    # The first trial takes the branch with a param, so that the first completed trials'
+    # intersection holds it, and the first trial of the other branch shrinks it.
+    first = {"lr": 0.5, "batch_size": 32, "optimizer": "sgd", "optimizer/sgd/momentum": 0.5}
+    optuna.load_study(study_name=spec.name, storage=sqlite_url).enqueue_trial(first)
+    assert Worker(open_storage(sqlite_url), spec.name, n_trials=24).run().complete == 24
+
+    trials = optuna.load_study(study_name=spec.name, storage=sqlite_url).trials
+    branches = {t.params["optimizer"] for t in trials}
+    assert branches == {"sgd", "adam"}, branches
+    # lr and batch_size: CMA-ES's in every trial but the first (enqueued).
+    assert {n for n, name in independent if name in ("lr", "batch_size")} == set()
+    assert all(t.params["batch_size"] in SIZES for t in trials)
