@@ -3,8 +3,8 @@
 Every loader returns whole splits as ``uint8`` tensors ``N×C×H×W`` plus labels, stored at a
 fixed resolution. Images are decoded once into a cache file (keyed by data set, directory
 contents, split and resolution) under ``$HPO_CACHE_DIR`` (default ``~/.cache/hpo``); every
-later trial on the machine reads that file, and every later trial in the same process reuses
-the tensors already in memory. The training loop then only indexes tensors: there is no
+later trial on the machine reads that file (memory-mapped), and every later trial in the same
+process reuses the tensors already read. The training loop then only indexes tensors: there is no
 per-image Python work while training.
 
 The data sets themselves are in ``loaders`` (by name), decoding in ``decode``, the split
@@ -93,8 +93,9 @@ def load_data(config: TrainConfig, device: torch.device | None = None) -> DataBu
     """The train / val / test splits for a config, for training on ``device`` (default: the
     CPU).
 
-    Decoded once per machine (the cache file), read once per process (kept in memory), and,
-    when it fits (``placement``), copied to an accelerator once per process.
+    Decoded once per machine (the cache file), read once per process (kept as decoded, or
+    the cache file memory-mapped where it existed already), and, when it fits
+    (``placement``), copied to an accelerator once per process.
     """
     c = config
     device = device or torch.device("cpu")
@@ -126,7 +127,10 @@ def load_data(config: TrainConfig, device: torch.device | None = None) -> DataBu
     if placement.path == "stream":
         raw = _mapped(key, kind, c, stored)
     file = _cache_file(key, kind, c, stored)
-    log.info("data %s at %d px: %s", kind.name, stored, describe(placement, device, file))
+    with _MEMORY_LOCK:
+        mapped = key in _MAPPED  # read from the cache file (memory-mapped), not decoded here
+    where = describe(placement, device, file, mapped=mapped)
+    log.info("data %s at %d px: %s", kind.name, stored, where)
     train, val = raw.train, raw.val
     if val is None:
         train, val = carve_validation(train, c.val_fraction)

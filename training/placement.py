@@ -3,7 +3,9 @@
 - ``device``: copied whole to the accelerator once per process; batches are gathered there
   (no host work per step, no host sync). Chosen when the set is at most
   ``gpu_data_fraction`` of the GPU's memory.
-- ``host``: stays in host memory. On a GPU each batch is gathered on the host into a pinned
+- ``host``: stays in host memory: as decoded, or, where its cache file existed already,
+  that file memory-mapped (the page cache holds it, once for all of a machine's workers, and
+  a first epoch may read from disk). On a GPU each batch is gathered on the host into a pinned
   buffer and copied with ``non_blocking``. The set itself is not pinned: the gather runs on
   the CPU either way, so pinning it whole would only lock unswappable memory; the pinned
   buffer is what lets the copy run asynchronously. Chosen when the set is too large for
@@ -23,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, cast
@@ -84,12 +87,20 @@ def host_memory() -> int:
     return total
 
 
-def describe(placement: Placement, device: torch.device, file: Path | None = None) -> str:
-    """The log line's words: which path, where the batches come from, and why."""
+def describe(
+    placement: Placement, device: torch.device, file: Path | None = None, *, mapped: bool = False
+) -> str:
+    """The log line's words: which path, where the batches come from, and why (``mapped``:
+    the set was read from its cache ``file``, memory-mapped, not decoded in this process)."""
     if placement.path == "device":
         where = f"on {device}, whole"
     elif placement.path == "host":
         where = "in host memory"
+        if mapped:
+            where += (
+                f", memory-mapped from the cache file {file or ''} (read from disk as first"
+                " used, then held in the page cache, which a machine's workers share)"
+            )
         if device.type == "cuda":
             where += f", batches copied to {device} through a pinned buffer (non_blocking)"
     else:
@@ -113,10 +124,17 @@ def _size(nbytes: float) -> str:
 class HostBatches:
     """Batches of images held on the host, gathered there and copied to ``device``.
 
-    On a GPU the gather writes into a pinned buffer (one per batch shape and thread) and the
-    copy is ``non_blocking``; the buffer is written again only after the copy that read it
-    has finished (a CUDA event), so a batch is never overwritten while it is in flight.
+    On a GPU the gather writes into a pinned buffer and the copy is ``non_blocking``; the
+    buffer is written again only after the copy that read it has finished (a CUDA event), so
+    a batch is never overwritten while it is in flight. Each thread keeps a buffer for its
+    ``SHAPES`` most recently used batch shapes (a trial takes three: its training batch, and
+    full and last evaluation batches); an older one is freed once its last copy is done, and
+    the pinned memory it held is given back (a search over ``batch_size`` would otherwise lock
+    a buffer per batch size for as long as the data set is kept).
     """
+
+    #: Pinned buffers kept per thread, one per batch shape.
+    SHAPES = 3
 
     def __init__(self, device: torch.device) -> None:
         self.device = device
@@ -127,9 +145,19 @@ class HostBatches:
         if self.device.type != "cuda":
             return images[rows]
         shape = (int(rows.shape[0]), *images.shape[1:])
-        staged: dict[tuple[int, ...], tuple[torch.Tensor, torch.cuda.Event]]
-        staged = self._local.__dict__.setdefault("staged", {})
-        if shape not in staged:
+        staged: OrderedDict[tuple[int, ...], tuple[torch.Tensor, torch.cuda.Event]]
+        staged = self._local.__dict__.setdefault("staged", OrderedDict())
+        if shape in staged:
+            staged.move_to_end(shape)
+        else:
+            evicted = False
+            while len(staged) >= self.SHAPES:
+                old = staged.popitem(last=False)[1]
+                old[1].synchronize()  # its last copy has read it
+                del old  # the buffer: its block goes back to PyTorch's host allocator
+                evicted = True
+            if evicted:
+                _release_pinned()
             buffer = torch.empty(shape, dtype=images.dtype, pin_memory=True)
             staged[shape] = (buffer, torch.cuda.Event())  # type: ignore[no-untyped-call]
         buffer, copied = staged[shape]
@@ -138,3 +166,20 @@ class HostBatches:
         batch = buffer.to(self.device, non_blocking=True)
         copied.record()
         return batch
+
+    def pinned_shapes(self) -> list[tuple[int, ...]]:
+        """The batch shapes this thread holds a pinned buffer for, oldest first."""
+        return list(self._local.__dict__.get("staged", {}))
+
+
+def _release_pinned() -> None:
+    """Give back the pinned memory freed buffers held: PyTorch's host allocator keeps freed
+    pinned blocks for reuse, locked, until its cache is emptied."""
+    for owner, name in (
+        (getattr(torch, "accelerator", None), "empty_host_cache"),  # torch 2.10 and later
+        (torch._C, "_host_emptyCache"),
+    ):
+        empty = getattr(owner, name, None)
+        if empty is not None:
+            empty()
+            return

@@ -52,7 +52,7 @@ def brief(key: str, r: dict[str, Any]) -> str:
     if key in ("speedrun", "compile"):
         text = (
             f"{r['seeds']} seeds, test acc mean {r['test_acc_mean']}, {r['trial_seconds_mean']} s"
-            f" per trial (first {r['trial_seconds_first']}, later {r['trial_seconds_later_mean']})"
+            f" per trial ({_first_later(r)})"
         )
         if key == "compile":
             spent = [t.get("compile_seconds") for t in r["trials"]]
@@ -179,10 +179,8 @@ def _speedrun_rows(records: dict[str, Record]) -> list[Row]:
         ok = enough and r["test_acc_mean"] >= GOAL_SPEEDRUN_ACC
         rows.append(Row("speedrun test acc", value, goal_acc, "pass" if ok else "fail"))
     if r["trial_seconds_mean"] is not None:
-        value = f"{r['trial_seconds_mean']:.2f} (first {r['trial_seconds_first']}"
-        if r["trial_seconds_later_mean"] is not None:
-            value += f", later {r['trial_seconds_later_mean']:.2f}"
-        value += ")" + (" (step limit hit)" if r["note"] else "")
+        value = f"{r['trial_seconds_mean']:.2f} ({_first_later(r)})"
+        value += " (step limit hit)" if r["note"] else ""
         ok = r["trial_seconds_mean"] <= GOAL_SPEEDRUN_SECONDS
         rows.append(Row("speedrun s/trial, start to tell", value, goal_s, "pass" if ok else "fail"))
     compiled = records.get("compile")
@@ -190,8 +188,8 @@ def _speedrun_rows(records: dict[str, Record]) -> list[Row]:
         c = compiled.result
         spent = [t.get("compile_seconds") for t in c["trials"]]
         reused = [t.get("compile_reused") for t in c["trials"]]
-        value = f"{c['trial_seconds_mean']} s/trial (first {c['trial_seconds_first']}, later "
-        value += f"{c['trial_seconds_later_mean']}); compile s {spent}, reused {reused}"
+        value = f"{c['trial_seconds_mean']} s/trial ({_first_later(c)});"
+        value += f" compile s {spent}, reused {reused}"
         if c["test_acc_mean"] is not None:
             value += f"; test acc {c['test_acc_mean']:.4f}"
         rows.append(Row("speedrun with compile: true", value, "-", "info"))
@@ -200,6 +198,16 @@ def _speedrun_rows(records: dict[str, Record]) -> list[Row]:
             Row("speedrun with compile: true", f"({compiled.note[:60]})", "-", compiled.status)
         )
     return rows
+
+
+def _first_later(r: dict[str, Any]) -> str:
+    """The first trial's seconds and the later ones' mean, or that only one was timed."""
+    first, later = r["trial_seconds_first"], r["trial_seconds_later_mean"]
+    if first is None:
+        return "no trial timed"
+    if later is None:
+        return f"first {first}, the only trial timed"
+    return f"first {first}, later {later:.2f}"
 
 
 def print_summary(records: dict[str, Record], elapsed: float, out: Path) -> None:

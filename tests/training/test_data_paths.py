@@ -125,6 +125,12 @@ def test_the_stream_path_trains_from_the_memory_mapped_cache_file_as_in_memory(
                          "images_per_second": in_memory["images_per_second"]}  # fmt: skip
     assert streamed["val_acc"] > 0.5  # two colours: it learned something
 
+    clear_memory_cache()  # a new process: the cache file exists now, and is memory-mapped
+    caplog.clear()
+    bundle = load_data(TrainConfig.from_params({**params, "data_placement": "host"}))
+    assert bundle.placement.path == "host" and str(cache) in mapped_files()
+    assert f"in host memory, memory-mapped from the cache file {cache} (" in caplog.text
+
 
 def test_batches_gathered_on_the_host_are_the_rows_asked_for() -> None:
     images = torch.arange(5 * 3 * 2 * 2, dtype=torch.uint8).reshape(5, 3, 2, 2)
@@ -145,3 +151,14 @@ def test_on_a_gpu_the_host_path_copies_through_a_pinned_buffer() -> None:
         assert batch.is_cuda and torch.equal(batch, on_device.train.take(index))
     metrics = fit({**params, "data_placement": "host"})
     assert metrics["val_acc"] > 0.1
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_pinned_buffers_are_kept_for_the_latest_batch_shapes_only() -> None:
+    images = torch.randint(0, 255, (200, 3, 8, 8), dtype=torch.uint8)
+    host = HostBatches(CUDA)
+    for size in (32, 64, 128, 64, 16, 100):  # a search over batch_size, in one process
+        rows = torch.randperm(200)[:size]
+        assert torch.equal(host.take(images, rows).cpu(), images[rows])
+    shapes = host.pinned_shapes()
+    assert [s[0] for s in shapes] == [64, 16, 100]  # the three latest used; the rest freed
