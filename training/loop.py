@@ -173,6 +173,7 @@ class _Trainer:
             metrics["compile_seconds"] = sum(e.seconds for e in self.compiled)
             metrics["compile_saved_seconds"] = sum(e.saved for e in self.compiled)
             metrics["compile_reused"] = float(sum(e.reused for e in self.compiled))
+            metrics["compile_fell_back"] = float(any(e.fell_back for e in self.compiled))
         if c.checkpoint:
             save_checkpoint(
                 c.checkpoint,

@@ -128,7 +128,12 @@ def step_speedrun(ctx: Context, deadline: float, *, compiled: bool = False) -> d
             "train_seconds": _round(t["metrics"].get("train_seconds"), 2),
             **{
                 key: _round(t["metrics"].get(key), 2)
-                for key in ("compile_seconds", "compile_saved_seconds", "compile_reused")
+                for key in (
+                    "compile_seconds",
+                    "compile_saved_seconds",
+                    "compile_reused",
+                    "compile_fell_back",
+                )
                 if key in t["metrics"]
             },
         }

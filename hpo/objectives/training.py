@@ -18,7 +18,7 @@ from typing import Any
 from hpo import attrs
 from hpo.errors import InvalidInputError
 from hpo.objectives.base import Attempt, Objective
-from hpo.objectives.outcome import Outcome, outcome_of
+from hpo.objectives.outcome import Outcome, failure_of, outcome_of
 from hpo.space import Notice
 from training.config import ConfigError, TrainConfig, known_params, rule_warnings, suggest
 
@@ -54,7 +54,16 @@ class TrainingObjective(Objective):
         if "checkpoint" not in params:
             attempt.directory.mkdir(parents=True, exist_ok=True)
             params["checkpoint"] = str(weights)
-        outcome = outcome_of(fit(params, attempt.report), self.metrics)
+        try:
+            result = fit(params, attempt.report)
+        except Exception as exc:
+            if failure_of(exc).kind == "out_of_memory":
+                # Models kept compiled for later trials hold memory the next trial needs.
+                from training.compiled import forget_all
+
+                forget_all()
+            raise
+        outcome = outcome_of(result, self.metrics)
         if weights.exists():
             outcome = replace(outcome, files={**outcome.files, "weights": weights})
         if RESUMED_KEY in outcome.metrics:
