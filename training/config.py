@@ -277,15 +277,10 @@ def _pruned(c: TrainConfig, broken: bool, message: str) -> str | None:
     return message if c.prune_rate is not None and broken else None
 
 
+# No rule between nesterov and momentum: Nesterov's update with momentum 0 is plain SGD, which
+# is what a trial with both gets (a grid over momentum × nesterov, as the momentum report's,
+# has such trials, and they must run, not fail).
 RULES: tuple[Rule, ...] = (
-    Rule(
-        ("nesterov", "optimizer", "momentum"),
-        lambda c, _: (
-            "nesterov needs momentum > 0"
-            if c.nesterov and c.optimizer == "sgd" and c.momentum == 0
-            else None
-        ),
-    ),
     Rule(
         ("freeze_backbone", "pretrained"),
         lambda c, _: (

@@ -13,8 +13,10 @@ from training.config import TrainConfig
 def build_optimizer(model: nn.Module, c: TrainConfig) -> torch.optim.Optimizer:
     params = [p for p in model.parameters() if p.requires_grad]
     if c.optimizer in ("sgd", "sgdw"):
+        # Nesterov with momentum 0 is plain SGD (which PyTorch refuses to be asked for).
+        nesterov = c.nesterov and c.momentum > 0
         return torch.optim.SGD(
-            _sgd_groups(model, c), lr=c.lr, momentum=c.momentum, nesterov=c.nesterov
+            _sgd_groups(model, c), lr=c.lr, momentum=c.momentum, nesterov=nesterov
         )
     if c.optimizer == "adam":
         return torch.optim.Adam(params, lr=c.lr, weight_decay=c.weight_decay)

@@ -29,7 +29,6 @@ def space(params: dict[str, Any], search_space: dict[str, Any]) -> dict[str, Any
         ({"kd_alpha": 0.5}, ["teacher"], "kd_alpha needs a teacher"),
         ({**PRUNED, "prune_rounds": 6}, ["prune_rate"], ""),
         ({**PRUNED, "prune_rate": 0.9, "prune_rounds": 6}, ["num_epochs"], "needs num_epochs"),
-        ({"nesterov": True, "momentum": 0}, ["optimizer"], "nesterov needs momentum > 0"),
         ({"freeze_backbone": True}, ["pretrained"], "freeze_backbone needs pretrained"),
     ],
 )
@@ -108,25 +107,57 @@ def test_a_rule_that_no_searched_value_can_satisfy_is_still_refused() -> None:
 @pytest.mark.parametrize(
     ("searched", "refused", "warned"),
     [
-        ({"optimizer": ("sgd",)}, True, False),
-        ({"optimizer": ("sgd", "adam")}, False, True),
-        ({"optimizer": ("adam", "adamw")}, False, False),
-        # A range's open end (momentum 1.0) is bad alone: it is no evidence either way.
-        ({"momentum": (0.0, 0.5, 1.0)}, False, True),
-        ({"momentum": (0.0, 1.0)}, True, False),
+        ({"pretrained": (None,)}, True, False),
+        ({"pretrained": (None, "w.pt")}, False, True),
+        ({"pretrained": ("a.pt", "b.pt")}, False, False),
     ],
 )
 def test_searched_values_decide_between_refusing_warning_and_accepting(
     searched: dict[str, tuple[Any, ...]], refused: bool, warned: bool
 ) -> None:
-    fixed = {"nesterov": True, "momentum": 0.0}
-    fixed = {k: v for k, v in fixed.items() if k not in searched}
+    fixed = {"freeze_backbone": True}
     if refused:
-        with pytest.raises(ConfigError, match="nesterov needs momentum > 0"):
+        with pytest.raises(ConfigError, match="freeze_backbone needs pretrained"):
             TrainConfig.from_params(fixed, searched=searched)
         return
     TrainConfig.from_params(fixed, searched=searched)
     assert bool(rule_warnings(fixed, searched)) == warned
+
+
+@pytest.mark.parametrize(
+    ("epochs", "refused", "warned"),
+    [
+        # A value bad alone (0 epochs, a range's end) is no evidence either way.
+        ((0, 3, 10), False, True),
+        ((0, 3), True, False),
+        ((6, 10), False, False),
+    ],
+)
+def test_a_value_bad_alone_is_no_evidence(
+    epochs: tuple[int, ...], refused: bool, warned: bool
+) -> None:
+    fixed = {**PRUNED, "prune_rate": 0.9, "prune_rounds": 6}
+    del fixed["num_epochs"]
+    searched = {"num_epochs": epochs}
+    if refused:
+        with pytest.raises(ConfigError, match="needs num_epochs ≥ 6"):
+            TrainConfig.from_params(fixed, searched=searched)
+        return
+    TrainConfig.from_params(fixed, searched=searched)
+    assert bool(rule_warnings(fixed, searched)) == warned
+
+
+def test_nesterov_with_momentum_0_is_plain_sgd() -> None:
+    """The momentum report's grid (momentum × nesterov) has such trials: they run."""
+    from torch import nn
+
+    from training.optimizers import build_optimizer
+
+    config = TrainConfig.from_params({"nesterov": True, "momentum": 0.0, "optimizer": "sgd"})
+    [group, *_] = build_optimizer(nn.Linear(2, 2), config).param_groups
+    assert group["nesterov"] is False and group["momentum"] == 0.0
+    config = TrainConfig.from_params({"nesterov": True, "momentum": 0.9, "optimizer": "sgdw"})
+    assert build_optimizer(nn.Linear(2, 2), config).param_groups[0]["nesterov"] is True
 
 
 def test_the_cli_refuses_what_no_trial_can_run_and_warns_of_what_some_cannot(
@@ -140,10 +171,10 @@ def test_the_cli_refuses_what_no_trial_can_run_and_warns_of_what_some_cannot(
         storage=storage, cwd=tmp_path,
     )  # fmt: skip
     assert_one_line_error(refused, 2, "prune_rounds 20 needs num_epochs ≥ 20", "prune_rate")
-    optimizers = {"optimizer": {"_type": "choice", "_value": ["sgd", "adam"]}}
-    write_json(tmp_path / "nesterov.json", space({"nesterov": True, "momentum": 0}, optimizers))
-    validated = run_hpo("validate", "nesterov.json", cwd=tmp_path)
+    weights = {"pretrained": {"_type": "choice", "_value": ["w.pt", None]}}
+    write_json(tmp_path / "frozen.json", space({"freeze_backbone": True}, weights))
+    validated = run_hpo("validate", "frozen.json", cwd=tmp_path)
     assert validated.returncode == 0, validated.stderr
-    assert "nesterov needs momentum > 0 for some values of optimizer" in validated.stdout + (
-        validated.stderr
-    )
+    assert "freeze_backbone needs pretrained weights (pretrained: a file) for some values of " + (
+        "pretrained: those trials fail"
+    ) in (validated.stdout + validated.stderr)
