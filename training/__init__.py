@@ -9,9 +9,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from training.compiled import forget_all as forget_compiled
     from training.loop import fit
 
-__all__ = ["fit"]
+__all__ = ["fit", "forget_compiled"]
 
 
 def __getattr__(name: str) -> Any:
@@ -21,4 +22,8 @@ def __getattr__(name: str) -> Any:
         from training.loop import fit
 
         return fit
+    if name == "forget_compiled":  # the models kept compiled for later trials, dropped
+        from training.compiled import forget_all
+
+        return forget_all
     raise AttributeError(f"module 'training' has no attribute {name!r}")

@@ -19,33 +19,24 @@ import os
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import Any
 
-Optimizer = Literal["sgd", "sgdw", "adam", "adamw"]
-Schedule = Literal["constant", "step", "multistep", "cosine", "onecycle", "triangular"]
-Warmup = Literal["linear", "exponential"]
-Balance = Literal["none", "weighted"]
-Device = Literal["auto", "cpu", "cuda"]
-PadMode = Literal["zeros", "reflect"]
-DataPlacement = Literal["auto", "device", "host", "stream"]
-
-OPTIMIZERS: tuple[str, ...] = get_args(Optimizer)
-SCHEDULES: tuple[str, ...] = get_args(Schedule)
-#: The models of ``training.models.MODELS``, named here without importing torch, so that a
-#: study naming another one is refused at create-study (a test keeps the two lists equal).
-MODEL_NAMES: tuple[str, ...] = (
-    "simple_cnn",
-    "resnet9",
-    "dw_student",
-    "airbench",
-    "resnet18",
-    "resnet50",
-    "mobilenet_v2",
+# ConfigError and MODEL_NAMES are this module's to its importers too.
+from training.param_values import MODEL_NAMES as MODEL_NAMES
+from training.param_values import (
+    OPTIONAL,
+    Balance,
+    DataPlacement,
+    Device,
+    Optimizer,
+    PadMode,
+    Schedule,
+    Warmup,
+    coerce,
+    in_range,
+    positive,
 )
-
-
-class ConfigError(ValueError):
-    """A param the training objective cannot use; the message names it."""
+from training.param_values import ConfigError as ConfigError
 
 
 @dataclass(frozen=True)
@@ -135,9 +126,9 @@ class TrainConfig:
         for key, value in params.items():
             if key not in known:
                 raise ConfigError(f"unknown training param {key!r}{suggest(key)}")
-            if value is None and key not in _OPTIONAL:
+            if value is None and key not in OPTIONAL:
                 continue  # a null in a config means "the default"
-            values[key] = _coerce(key, value)
+            values[key] = coerce(key, value)
         config = cls(**values)
         config.check()
         for rule in RULES:
@@ -152,39 +143,39 @@ class TrainConfig:
 
     def check(self) -> None:
         """Each value alone (the rules between values are ``RULES``)."""
-        _positive("batch_size", self.batch_size)
-        _positive("num_epochs", self.num_epochs)
-        _positive("lr", self.lr)
-        _in_range("momentum", self.momentum, 0.0, 1.0, high_open=True)
-        _in_range("weight_decay", self.weight_decay, 0.0, math.inf)
-        _in_range("label_smoothing", self.label_smoothing, 0.0, 1.0, high_open=True)
-        _in_range("val_fraction", self.val_fraction, 0.0, 1.0, low_open=True, high_open=True)
-        _in_range("kd_alpha", self.kd_alpha, 0.0, 1.0)
-        _in_range("state_every", self.state_every, 0.0, math.inf)
-        _in_range("gpu_data_fraction", self.gpu_data_fraction, 0.0, 1.0, low_open=True)
-        _in_range("host_data_fraction", self.host_data_fraction, 0.0, 1.0, low_open=True)
-        _positive("kd_temperature", self.kd_temperature)
-        _positive("width", self.width)
-        _positive("bias_lr_scale", self.bias_lr_scale)
+        positive("batch_size", self.batch_size)
+        positive("num_epochs", self.num_epochs)
+        positive("lr", self.lr)
+        in_range("momentum", self.momentum, 0.0, 1.0, high_open=True)
+        in_range("weight_decay", self.weight_decay, 0.0, math.inf)
+        in_range("label_smoothing", self.label_smoothing, 0.0, 1.0, high_open=True)
+        in_range("val_fraction", self.val_fraction, 0.0, 1.0, low_open=True, high_open=True)
+        in_range("kd_alpha", self.kd_alpha, 0.0, 1.0)
+        in_range("state_every", self.state_every, 0.0, math.inf)
+        in_range("gpu_data_fraction", self.gpu_data_fraction, 0.0, 1.0, low_open=True)
+        in_range("host_data_fraction", self.host_data_fraction, 0.0, 1.0, low_open=True)
+        positive("kd_temperature", self.kd_temperature)
+        positive("width", self.width)
+        positive("bias_lr_scale", self.bias_lr_scale)
         if self.translate is not None:
-            _in_range("translate", self.translate, 0, math.inf)
-        _positive("step_size", self.step_size)
-        _positive("gamma", self.gamma)
+            in_range("translate", self.translate, 0, math.inf)
+        positive("step_size", self.step_size)
+        positive("gamma", self.gamma)
         if self.warmup_period < 0:
             raise ConfigError(f"warmup_period must be ≥ 0 steps, got {self.warmup_period}")
         if self.early_stopping_patience is not None:
-            _positive("early_stopping_patience", self.early_stopping_patience)
+            positive("early_stopping_patience", self.early_stopping_patience)
         if self.subset_per_class is not None:
-            _positive("subset_per_class", self.subset_per_class)
+            positive("subset_per_class", self.subset_per_class)
         if self.resolution is not None:
-            _positive("resolution", self.resolution)
+            positive("resolution", self.resolution)
         if list(self.milestones) != sorted(set(self.milestones)):
             raise ConfigError(f"milestones must increase, got {list(self.milestones)}")
         if self.cycle_epochs is not None:
-            _positive("cycle_epochs", self.cycle_epochs)
-        _positive("prune_rounds", self.prune_rounds)
+            positive("cycle_epochs", self.cycle_epochs)
+        positive("prune_rounds", self.prune_rounds)
         if self.prune_rate is not None:
-            _in_range("prune_rate", self.prune_rate, 0.0, 1.0, low_open=True)
+            in_range("prune_rate", self.prune_rate, 0.0, 1.0, low_open=True)
 
 
 #: The searched params: their names alone (their values unknown), or each with the values that
@@ -199,7 +190,7 @@ def rule_warnings(params: Mapping[str, Any], searched: Searched) -> list[str]:
     """What some (not all) values of the searched params will break: each such trial fails.
 
     ``params``: the fixed params (checked with :meth:`TrainConfig.from_params` first)."""
-    values = {k: _coerce(k, v) for k, v in params.items() if v is not None or k in _OPTIONAL}
+    values = {k: coerce(k, v) for k, v in params.items() if v is not None or k in OPTIONAL}
     return [
         f"{message} for some values of {', '.join(n for n in rule.names if n in searched)}: "
         "those trials fail"
@@ -230,10 +221,10 @@ def _searched_rules(
             trial = dict(values)
             try:
                 for name, value in zip(names, combination, strict=True):
-                    if value is None and name not in _OPTIONAL:
+                    if value is None and name not in OPTIONAL:
                         trial.pop(name, None)
                     else:
-                        trial[name] = _coerce(name, value)
+                        trial[name] = coerce(name, value)
                 config = TrainConfig(**trial)
                 config.check()
             except (ConfigError, TypeError, ValueError):
@@ -330,138 +321,6 @@ RULES: tuple[Rule, ...] = (
 )
 
 
-# Params whose null is meaningful (no file, no early stopping) rather than "use the default".
-_OPTIONAL = {
-    "data_dir",
-    "pretrained",
-    "teacher",
-    "teacher_model",
-    "early_stopping_patience",
-    "resolution",
-    "subset_per_class",
-    "checkpoint",
-    "cache_dir",
-    "train_split",
-    "state_file",
-    "cycle_epochs",
-    "translate",
-    "prune_rate",
-}
-
-_INT_KEYS = {
-    "resolution",
-    "subset_per_class",
-    "batch_size",
-    "num_epochs",
-    "step_size",
-    "warmup_period",
-    "early_stopping_patience",
-    "seed",
-    "translate",
-    "prune_rounds",
-}
-_FLOAT_KEYS = {
-    "val_fraction",
-    "width",
-    "lr",
-    "momentum",
-    "weight_decay",
-    "gamma",
-    "cycle_epochs",
-    "label_smoothing",
-    "kd_temperature",
-    "kd_alpha",
-    "state_every",
-    "bias_lr_scale",
-    "prune_rate",
-    "gpu_data_fraction",
-    "host_data_fraction",
-}
-_BOOL_KEYS = {
-    "download",
-    "nesterov",
-    "freeze_backbone",
-    "augment",
-    "alternate_flip",
-    "tta",
-    "compile",
-}
-_CHOICES: dict[str, tuple[str, ...]] = {
-    "model": MODEL_NAMES,
-    "teacher_model": MODEL_NAMES,
-    "optimizer": OPTIMIZERS,
-    "lr_schedule": SCHEDULES,
-    "warmup": get_args(Warmup),
-    "balance": get_args(Balance),
-    "device": get_args(Device),
-    "pad_mode": get_args(PadMode),
-    "data_placement": get_args(DataPlacement),
-}
-
-
-def _coerce(key: str, value: Any) -> Any:
-    if value is None:
-        return None
-    if key in _INT_KEYS:
-        # quniform and friends may give 24.0 where an integer is meant.
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, int | float)
-            or not math.isfinite(value)  # 1e999 is infinity: no integer
-            or float(value) != int(value)
-        ):
-            raise ConfigError(f"{key} must be an integer, got {value!r}")
-        return int(value)
-    if key in _FLOAT_KEYS:
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, int | float)
-            or not math.isfinite(value)
-        ):
-            raise ConfigError(f"{key} must be a number, got {value!r}")
-        return float(value)
-    if key in _BOOL_KEYS:
-        if not isinstance(value, bool):
-            raise ConfigError(f"{key} must be true or false, got {value!r}")
-        return value
-    if key in _CHOICES:
-        choices = _CHOICES[key]
-        if value not in choices:
-            raise ConfigError(f"{key} must be one of {', '.join(choices)}, got {value!r}")
-        return value
-    if key == "milestones":
-        if not isinstance(value, list | tuple) or not all(
-            isinstance(m, int) and not isinstance(m, bool) and m > 0 for m in value
-        ):
-            raise ConfigError(f"milestones must be a list of positive epochs, got {value!r}")
-        return tuple(value)
-    if not isinstance(value, str):
-        raise ConfigError(f"{key} must be a string, got {value!r}")
-    return value
-
-
-def _positive(key: str, value: float) -> None:
-    if not value > 0:
-        raise ConfigError(f"{key} must be > 0, got {value}")
-
-
-def _in_range(
-    key: str,
-    value: float,
-    low: float,
-    high: float,
-    *,
-    low_open: bool = False,
-    high_open: bool = False,
-) -> None:
-    ok_low = value > low if low_open else value >= low
-    ok_high = value < high if high_open else value <= high
-    if not (ok_low and ok_high):
-        left, right = "(" if low_open else "[", ")" if high_open else "]"
-        raise ConfigError(f"{key} must be in {left}{low}, {high}{right}, got {value}")
-
-
-#: Names other tools and reports use for the same params.
 SYNONYMS = {
     "learning_rate": "lr",
     "epochs": "num_epochs",

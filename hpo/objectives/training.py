@@ -42,7 +42,7 @@ class TrainingObjective(Objective):
     def run(self, params: dict[str, Any], attempt: Attempt) -> Outcome:
         # torch loads here, in workers that train, never for hpo --help, status or a user's
         # function objective.
-        from training import fit
+        from training import fit, forget_compiled
 
         params = dict(params)
         params.setdefault("seed", attempt.seed)
@@ -59,9 +59,7 @@ class TrainingObjective(Objective):
         except Exception as exc:
             if failure_of(exc).kind == "out_of_memory":
                 # Models kept compiled for later trials hold memory the next trial needs.
-                from training.compiled import forget_all
-
-                forget_all()
+                forget_compiled()
             raise
         outcome = outcome_of(result, self.metrics)
         if weights.exists():
