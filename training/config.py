@@ -121,6 +121,13 @@ class TrainConfig:
         is left to the trial, which checks it with every value known (a fixed ``prune_rounds``
         is fine while ``prune_rate`` is searched).
         """
+        return cls.checked(params, searched=searched)[0]
+
+    @classmethod
+    def checked(
+        cls, params: Mapping[str, Any], *, searched: Searched = ()
+    ) -> tuple[TrainConfig, list[str]]:
+        """:meth:`from_params`, with the warnings of :func:`rule_warnings` (one pass)."""
         known = {f.name: f for f in fields(cls)}
         values: dict[str, Any] = {}
         for key, value in params.items():
@@ -136,10 +143,13 @@ class TrainConfig:
                 message = rule.broken(config, values)
                 if message:
                     raise ConfigError(message)
-        for _rule, message, always in _searched_rules(values, searched):
+        warnings = []
+        for rule, message, always in _searched_rules(values, searched):
             if always:
                 raise ConfigError(message)
-        return config
+            names = ", ".join(n for n in rule.names if n in searched)
+            warnings.append(f"{message} for some values of {names}: those trials fail")
+        return config, warnings
 
     def check(self) -> None:
         """Each value alone (the rules between values are ``RULES``)."""
@@ -189,14 +199,8 @@ _MAX_COMBINATIONS = 4096
 def rule_warnings(params: Mapping[str, Any], searched: Searched) -> list[str]:
     """What some (not all) values of the searched params will break: each such trial fails.
 
-    ``params``: the fixed params (checked with :meth:`TrainConfig.from_params` first)."""
-    values = {k: coerce(k, v) for k, v in params.items() if v is not None or k in OPTIONAL}
-    return [
-        f"{message} for some values of {', '.join(n for n in rule.names if n in searched)}: "
-        "those trials fail"
-        for rule, message, always in _searched_rules(values, searched)
-        if not always
-    ]
+    ``params``: the fixed params; ConfigError where they are wrong alone or together."""
+    return TrainConfig.checked(params, searched=searched)[1]
 
 
 def _searched_rules(

@@ -20,7 +20,7 @@ from hpo.errors import InvalidInputError
 from hpo.objectives.base import Attempt, Objective
 from hpo.objectives.outcome import Outcome, failure_of, outcome_of
 from hpo.space import Notice
-from training.config import ConfigError, TrainConfig, known_params, rule_warnings, suggest
+from training.config import ConfigError, TrainConfig, known_params, suggest
 
 #: The metric the built-in objective optimises (``fit`` returns it).
 TRAINING_METRIC = "val_acc"
@@ -129,8 +129,7 @@ def check_training_params(
         # searched param is refused only where no value of the search can satisfy it, and
         # otherwise checked by each trial with its values (a fixed prune_rounds is fine while
         # prune_rate is searched).
-        TrainConfig.from_params(fixed, searched=searched)
-        warnings = rule_warnings(fixed, searched)
+        _, warnings = TrainConfig.checked(fixed, searched=searched)
     except ConfigError as exc:
         raise InvalidInputError(f"params: {exc}") from None
     resolved = dict(params)
