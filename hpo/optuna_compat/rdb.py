@@ -237,7 +237,7 @@ def add_intermediate_values(
     table = models.TrialIntermediateValueModel
     with storage.session(ignore_integrity_error=True) as session:
         trial = models.TrialModel.find_or_raise_by_id(trial_id, session)
-        storage.check_trial_is_updatable(trial_id, cast("TrialState", trial.state))
+        storage.check_trial_is_updatable(trial_id, trial.state)
         stored = {
             step for (step,) in session.query(table.step).filter(table.trial_id == trial_id).all()
         }
