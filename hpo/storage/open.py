@@ -11,7 +11,14 @@ from optuna.storages import BaseStorage, RDBStorage
 from hpo.errors import InvalidInputError, StorageError
 from hpo.storage.rdb import HpoRDBStorage
 from hpo.storage.retry import StorageRetry
-from hpo.storage.url import describe_db_error, engine_options, mask_url, resolve_url, scheme_of
+from hpo.storage.url import (
+    describe_db_error,
+    engine_options,
+    mask_url,
+    resolve_url,
+    scheme_of,
+    sqlalchemy_url,
+)
 
 #: Seconds a ``grpc://`` storage has to answer before the command gives up.
 GRPC_READY_TIMEOUT = 15
@@ -31,9 +38,10 @@ def open_storage(url: str, *, pool_size: int = 1, patience: float = 0.0) -> HpoR
         return _open_grpc(url)  # type: ignore[return-value]
     if scheme_of(url) == "sqlite":
         _check_sqlite_path(url)
+    driver_url = sqlalchemy_url(url)
 
     def connect() -> HpoRDBStorage:
-        return HpoRDBStorage(url, engine_kwargs=engine_options(url, pool_size))
+        return HpoRDBStorage(driver_url, engine_kwargs=engine_options(url, pool_size))
 
     try:
         storage = StorageRetry(patience)("connecting", connect) if patience else connect()

@@ -9,6 +9,7 @@ of ``ps``. Every URL hpo prints goes through :func:`mask_url`, every database er
 
 from __future__ import annotations
 
+import importlib.util
 import re
 from typing import Any
 from urllib.parse import unquote, unquote_plus
@@ -16,7 +17,7 @@ from urllib.parse import unquote, unquote_plus
 import sqlalchemy.engine
 import sqlalchemy.exc
 
-from hpo.errors import InvalidInputError
+from hpo.errors import InvalidInputError, StorageError
 from hpo.text import first_line
 
 DEFAULT_URL = "sqlite:///hpo.db"
@@ -85,6 +86,49 @@ def _check_parts(url: str) -> None:
         sqlalchemy.engine.make_url(url)
     except (sqlalchemy.exc.ArgumentError, ValueError) as exc:
         raise InvalidInputError(f"storage {mask_url(url)!r} is not a valid URL: {exc}") from None
+
+
+#: The drivers a URL without one may use, in order of preference: SQLAlchemy 2.1 picks psycopg
+#: (3) for a plain ``postgresql://``, but hpo installs psycopg2; a ``postgres://`` (Heroku's,
+#: libpq's, optuna-dashboard's examples) SQLAlchemy refuses outright.
+_DRIVERS: dict[str, tuple[tuple[str, str, str], ...]] = {
+    # scheme: (driver name in the URL, module to import, package that provides it)
+    "postgresql": (("psycopg2", "psycopg2", "psycopg2-binary"), ("psycopg", "psycopg", "psycopg")),
+    "mysql": (("mysqldb", "MySQLdb", "mysqlclient"), ("pymysql", "pymysql", "PyMySQL")),
+    "mariadb": (("mysqldb", "MySQLdb", "mysqlclient"), ("pymysql", "pymysql", "PyMySQL")),
+}
+_SCHEME_ALIASES = {"postgres": "postgresql"}
+_DRIVER_MODULES = {name: module for options in _DRIVERS.values() for name, module, _ in options}
+_DRIVER_PACKAGES = {name: package for options in _DRIVERS.values() for name, _, package in options}
+
+
+def sqlalchemy_url(url: str) -> str:
+    """The URL SQLAlchemy is given: ``postgres://`` and ``postgresql://`` name the installed
+    driver (``postgresql+psycopg2://``), so that the URLs people paste work as written.
+
+    A driver the URL names but the machine lacks is an error (of the environment: exit 1) that
+    says what to install.
+    """
+    scheme, rest = url.split("://", 1)
+    database, _, driver = scheme.partition("+")
+    database = _SCHEME_ALIASES.get(database.lower(), database.lower())
+    if database not in _DRIVERS:
+        return url
+    if driver:
+        module = _DRIVER_MODULES.get(driver.lower())
+        if module is not None and importlib.util.find_spec(module) is None:
+            raise StorageError(
+                f"storage {mask_url(url)!r}: its driver {driver!r} is not installed here "
+                f"(pip install {_DRIVER_PACKAGES[driver.lower()]}, or name another driver)"
+            )
+        return f"{database}+{driver}://{rest}"
+    for name, module, _ in _DRIVERS[database]:
+        if importlib.util.find_spec(module) is not None:
+            return f"{database}+{name}://{rest}"
+    packages = " or ".join(package for _, _, package in _DRIVERS[database])
+    raise StorageError(
+        f"storage {mask_url(url)!r}: no {database} driver is installed here (pip install {packages})"
+    )
 
 
 def port_text(url: str) -> str | None:
