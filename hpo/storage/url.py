@@ -127,7 +127,8 @@ def sqlalchemy_url(url: str) -> str:
             return f"{database}+{name}://{rest}"
     packages = " or ".join(package for _, _, package in _DRIVERS[database])
     raise StorageError(
-        f"storage {mask_url(url)!r}: no {database} driver is installed here (pip install {packages})"
+        f"storage {mask_url(url)!r}: no {database} driver is installed here "
+        f"(pip install {packages})"
     )
 
 
