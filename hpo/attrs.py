@@ -17,8 +17,11 @@ STOPPED = "hpo:stopped"
 
 # -- study system attributes -----------------------------------------------------------------
 
-#: When the study's first worker started (seconds since the epoch): maxExecDuration counts
-#: from here, so that hours in a queue before any worker runs do not spend it.
+#: The time budget's clock: ``{"used": seconds, "since": storage time or null}``; it runs from
+#: the first worker's first trial and pauses while the study is stopped (``hpo.study.clock``).
+CLOCK = "hpo:clock"
+#: Written by hpo before the pausing clock: when the study's first worker started (seconds
+#: since the epoch). Read, never written, for the studies that have it.
 STARTED_AT = "hpo:started_at"
 #: How many workers have registered with the study: the next one's index.
 WORKER_COUNTER = "hpo:workers"

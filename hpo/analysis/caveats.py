@@ -12,13 +12,14 @@
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Mapping, Sequence
 from itertools import combinations
 
 from optuna.trial import FrozenTrial, TrialState
 
 from hpo.optuna_compat import retry_count
-from hpo.study import StudySpec, time_left
+from hpo.study import BudgetClock, StudySpec, time_left
 
 #: Studies named in a warning at most; the rest are counted.
 NAMED = 4
@@ -55,7 +56,10 @@ def _unfinished_state(spec: StudySpec, trials: Sequence[FrozenTrial]) -> str | N
     finished = sum(t.state.is_finished() for t in counted)
     budget_left = spec.max_trials is not None and len(counted) < spec.max_trials
     starts = [t.datetime_start.timestamp() for t in trials if t.datetime_start is not None]
-    if spec.max_duration_s is not None and time_left(spec, min(starts, default=None)) <= 0:
+    # The trials' own start times stand in for the study's clock (this machine's, roughly).
+    first = min(starts, default=None)
+    clock = BudgetClock(0.0, first) if first is not None else BudgetClock()
+    if spec.max_duration_s is not None and time_left(spec, clock, time.time()) <= 0:
         budget_left = False  # the time budget ended the study before its trial budget
     if not active and not budget_left:
         return None

@@ -40,8 +40,9 @@ def status(
             best_text = f"{s.n_pareto} pareto" if s.n_pareto else None
         rows.append(
             [
-                f"{s.name} (stopped)" if s.stopped else s.name,
-                s.spec.sampler.name if s.spec else f"({s.kind})",
+                s.name,
+                s.state or f"({s.kind})",
+                s.spec.sampler.name if s.spec else None,
                 s.spec.pruner.name if s.spec else None,
                 ",".join(m.direction[:3] for m in s.spec.metrics) if s.spec else None,
                 c.get(TrialState.COMPLETE, 0),
@@ -56,17 +57,18 @@ def status(
     if not rows:
         typer.echo("no studies")
         return
-    headers = ["study", "sampler", "pruner", "dir", "complete", "pruned", "fail", "running"]
+    headers = ["study", "state", "sampler", "pruner", "dir", "complete", "pruned", "fail"]
+    headers.append("running")
     typer.echo(table([*headers, "waiting", "budget", "best"], rows))
 
 
 def _budget_cell(s: StudySummary) -> str | None:
-    """``20 trials / 60m (12m used, 48m left)``, ``… (expired)``, ``… (not started)``."""
+    """``20 trials / 60m (12m used, 48m left)``, ``… (not started)``, ``… (60m used)``."""
     from hpo.study import budget_text, time_text
 
-    if s.spec is None:
+    if s.spec is None or s.state is None:
         return None
-    clock = time_text(s.spec, s.started_at)
+    clock = time_text(s.spec, s.clock, s.now, s.state)
     return f"{budget_text(s.spec)} ({clock})" if clock else budget_text(s.spec)
 
 
@@ -84,10 +86,12 @@ def _summary_json(s: StudySummary) -> dict[str, object]:
         "trials": {state.name.lower(): s.counts.get(state, 0) for state in TrialState},
         "max_trials": spec.max_trials if spec else None,
         "max_duration_s": spec.max_duration_s if spec else None,
+        "state": s.state,
         "started_at": s.started_at,
+        "time_used_s": s.clock.elapsed(s.now) if spec else None,
         "time_left_s": None
         if spec is None or spec.max_duration_s is None
-        else max(0.0, time_left(spec, s.started_at)),
+        else max(0.0, time_left(spec, s.clock, s.now)),
         "best_value": s.best_value,
         "best_trial": s.best_number,
         "pareto_trials": s.n_pareto,

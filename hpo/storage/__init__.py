@@ -4,6 +4,7 @@ and the gRPC proxy for very many workers.
 - ``url``: which storage, its password never printed (``mask_url``, ``scrub``), engine settings;
 - ``open``: ``open_storage(url)``, one line of error for every way it can fail;
 - ``rdb``: :class:`HpoRDBStorage`, Optuna's RDB storage with a hard, study-wide ``maxTrialNum``;
+- ``clock``: the database server's clock, and study attributes changed under the study's lock;
 - ``retry``: storage calls retried with backoff through a database restart;
 - ``transient``: which failures are worth retrying (a lost connection) and which are final;
 - ``grpc``: ``hpo serve-storage`` and its client.
@@ -11,8 +12,9 @@ and the gRPC proxy for very many workers.
 
 from __future__ import annotations
 
+from hpo.storage.clock import StorageClock, StudyTransaction, storage_now, update_study_system_attr
 from hpo.storage.open import open_storage
-from hpo.storage.rdb import HpoRDBStorage, state_counts
+from hpo.storage.rdb import HpoRDBStorage, counted_trials, state_counts
 from hpo.storage.retry import StorageRetry, reset_session
 from hpo.storage.transient import is_transient
 from hpo.storage.url import (
@@ -27,7 +29,10 @@ from hpo.storage.url import (
 __all__ = [
     "DEFAULT_URL",
     "HpoRDBStorage",
+    "StorageClock",
     "StorageRetry",
+    "StudyTransaction",
+    "counted_trials",
     "describe_db_error",
     "engine_options",
     "is_transient",
@@ -37,4 +42,6 @@ __all__ = [
     "resolve_url",
     "scrub",
     "state_counts",
+    "storage_now",
+    "update_study_system_attr",
 ]

@@ -18,10 +18,11 @@ from optuna.trial import FrozenTrial, TrialState
 
 from hpo import attrs
 from hpo.errors import BudgetExhausted
+from hpo.optuna_compat import RETRY_OF
 from hpo.optuna_compat import rdb as compat_rdb
 from hpo.optuna_compat.rdb import CLAIM_KEY, HookedRDBStorage, RDBSession
 
-__all__ = ["CLAIM_KEY", "HpoRDBStorage", "max_trials_of", "state_counts"]
+__all__ = ["CLAIM_KEY", "HpoRDBStorage", "counted_trials", "max_trials_of", "state_counts"]
 
 
 class HpoRDBStorage(HookedRDBStorage):
@@ -65,6 +66,19 @@ class HpoRDBStorage(HookedRDBStorage):
         """A number unique to this worker within the study: 0, 1, 2, … in order of arrival."""
         return compat_rdb.next_study_counter(self, study_id, attrs.WORKER_COUNTER)
 
+    def database_time(self) -> float:
+        """Now, on the database server's clock (seconds since the epoch)."""
+        return compat_rdb.storage_epoch(self)
+
+    def update_study_system_attr(
+        self,
+        study_id: int,
+        key: str,
+        update: Callable[[Any, compat_rdb.StudyTransaction], Any],
+    ) -> tuple[Any, Any]:
+        """Read, change and write a study system attribute under the study's lock."""
+        return compat_rdb.update_study_system_attr(self, study_id, key, update)
+
     def trial_state_counts(self, study_id: int) -> dict[TrialState, int]:
         """How many trials of the study are in each state, counted by the database."""
         return compat_rdb.trial_state_counts(self, study_id)
@@ -87,3 +101,13 @@ def state_counts(storage: BaseStorage, study_id: int) -> dict[TrialState, int]:
     for trial in storage.get_all_trials(study_id, deepcopy=False):
         counts[trial.state] = counts.get(trial.state, 0) + 1
     return counts
+
+
+def counted_trials(storage: BaseStorage, study_id: int) -> int:
+    """How many trials count against the study's trial budget: all, less the retries (a retry
+    redoes a trial that counted)."""
+    if isinstance(storage, HpoRDBStorage):
+        with storage.session() as session:
+            return compat_rdb.count_trials_less_retries(session, study_id)
+    trials = storage.get_all_trials(study_id, deepcopy=False)
+    return sum(1 for t in trials if RETRY_OF not in t.system_attrs)

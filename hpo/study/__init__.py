@@ -9,21 +9,25 @@ comparison groups, seeds.
 - ``groups``: one study per sampler and repeat, for comparing tuners;
 - ``store``: create a study once, find it, read its spec, stop and resume it;
 - ``budget``: study-wide budgets, and changing them while workers run;
+- ``clock``: the time budget's clock (runs from the first trial, pauses while stopped) and
+  where a study stands (not started, running, stopped, done);
 - ``summary``: ``hpo status`` (imported by name: it reads the storage's counts);
 - ``seeds``: every random stream from the study seed.
 """
 
 from __future__ import annotations
 
-from hpo.study.budget import (
-    budget_text,
-    change_budget,
-    grid_budget,
+from hpo.study.budget import budget_text, change_budget, grid_budget
+from hpo.study.build import DEFAULT_PRUNER, DEFAULT_SAMPLER, build_spec
+from hpo.study.clock import (
+    BudgetClock,
+    pause_clock,
+    read_clock,
     start_clock,
+    study_state,
     time_left,
     time_text,
 )
-from hpo.study.build import DEFAULT_PRUNER, DEFAULT_SAMPLER, build_spec
 from hpo.study.config_file import SearchConfig, load_file, parse_config
 from hpo.study.config_keys import parse_duration
 from hpo.study.export import best, dropt_config, trial_json
@@ -47,6 +51,7 @@ __all__ = [
     "DEFAULT_PRUNER",
     "DEFAULT_SAMPLER",
     "SPEC_VERSION",
+    "BudgetClock",
     "Created",
     "Liveness",
     "Overrides",
@@ -74,10 +79,13 @@ __all__ = [
     "parse_config",
     "parse_duration",
     "parse_overrides",
+    "pause_clock",
     "plan_studies",
+    "read_clock",
     "read_spec",
     "set_stopped",
     "start_clock",
+    "study_state",
     "time_left",
     "time_text",
     "trial_json",

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-import time
 from dataclasses import dataclass, replace
 
 from optuna.storages import BaseStorage
@@ -40,43 +38,6 @@ def budget_text(spec: StudySpec) -> str:
     if spec.max_duration_s is not None:
         parts.append(duration(spec.max_duration_s))
     return " / ".join(parts) or "unlimited"
-
-
-def start_clock(storage: BaseStorage, study_id: int, spec: StudySpec) -> float:
-    """When the study's time budget started: the first worker's start, recorded by it.
-
-    A study that already has trials but no record (made by hpo 0.1.0, whose clock started at
-    create-study) keeps its creation time.
-    """
-    started = storage.get_study_system_attrs(study_id).get(attrs.STARTED_AT)
-    if isinstance(started, int | float):
-        return float(started)
-    has_trials = bool(storage.get_n_trials(study_id))
-    started = spec.created_at if has_trials else time.time()
-    storage.set_study_system_attr(study_id, attrs.STARTED_AT, started)
-    return started
-
-
-def time_left(spec: StudySpec, started_at: float | None, now: float | None = None) -> float:
-    """Seconds until maxExecDuration, counted from the first worker's start (``started_at``;
-    None: no worker has started, the whole budget is left); inf without a time budget."""
-    if spec.max_duration_s is None:
-        return math.inf
-    if started_at is None:
-        return spec.max_duration_s
-    return started_at + spec.max_duration_s - (time.time() if now is None else now)
-
-
-def time_text(spec: StudySpec, started_at: float | None, now: float | None = None) -> str:
-    """``12m used, 48m left``, ``not started``, ``expired``; empty without a time budget."""
-    if spec.max_duration_s is None:
-        return ""
-    if started_at is None:
-        return "not started"
-    left = time_left(spec, started_at, now)
-    if left <= 0:
-        return "expired"
-    return f"{duration(spec.max_duration_s - left)} used, {duration(left)} left"
 
 
 @dataclass(frozen=True)

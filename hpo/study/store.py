@@ -13,6 +13,7 @@ from optuna.storages import BaseStorage
 
 from hpo import attrs, optuna_compat
 from hpo.errors import HpoError, StudyExistsError, StudyNotFoundError
+from hpo.study.clock import pause_clock
 from hpo.study.spec import StudySpec
 from hpo.text import first_line, kind
 
@@ -135,8 +136,12 @@ def load_optuna_study(
 
 
 def set_stopped(storage: BaseStorage, name: str, stopped: bool) -> None:
-    """``hpo stop`` (True): workers finish their current trial and exit; ``hpo resume``."""
-    storage.set_study_user_attr(load_study_id(storage, name), attrs.STOPPED, stopped)
+    """``hpo stop`` (True): workers finish their current trial and exit, and the time budget's
+    clock pauses; ``hpo resume``: the clock runs again from the next trial a worker takes."""
+    study_id, spec = load_spec(storage, name)
+    storage.set_study_user_attr(study_id, attrs.STOPPED, stopped)
+    if stopped:  # after the flag: a worker starting the clock from now on sees it
+        pause_clock(storage, study_id, spec)
 
 
 def is_stopped(study_user_attrs: Mapping[str, Any]) -> bool:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import optuna
 from optuna.storages import BaseStorage
@@ -12,7 +12,8 @@ from optuna.trial import TrialState
 from hpo import attrs
 from hpo.errors import HpoError
 from hpo.optuna_compat import FrozenStudy, frozen_study_id
-from hpo.storage import state_counts
+from hpo.storage import counted_trials, state_counts, storage_now
+from hpo.study.clock import BudgetClock, State, read_clock, study_state
 from hpo.study.spec import StudySpec
 from hpo.study.store import is_stopped, spec_from_stored
 
@@ -28,8 +29,15 @@ class StudySummary:
     stopped: bool = False
     #: Why hpo cannot read the study's spec (a damaged or newer study); None when it can.
     unreadable: str | None = None
-    #: When its first worker started (its time budget's clock); None before any has.
-    started_at: float | None = None
+    #: Its time budget's clock (hpo.study.clock), read on the storage's clock at ``now``.
+    clock: BudgetClock = field(default_factory=BudgetClock)
+    now: float = 0.0
+    state: State | None = None  # None: not an hpo study
+
+    @property
+    def started_at(self) -> float | None:
+        """When the clock's current stretch began (None: not started, paused)."""
+        return self.clock.since
 
     @property
     def kind(self) -> str:
@@ -39,15 +47,18 @@ class StudySummary:
 
 def summaries(storage: BaseStorage) -> list[StudySummary]:
     """Every study in the storage, in the order they were created."""
-    return [_summary(storage, frozen) for frozen in storage.get_all_studies()]
+    studies = storage.get_all_studies()
+    now = storage_now(storage) if studies else 0.0
+    return [_summary(storage, frozen, now) for frozen in studies]
 
 
 def summary_of(storage: BaseStorage, name: str) -> StudySummary:
     """The summary of one study (``hpo run`` prints its best at the end)."""
-    return _summary(storage, next(s for s in storage.get_all_studies() if s.study_name == name))
+    frozen = next(s for s in storage.get_all_studies() if s.study_name == name)
+    return _summary(storage, frozen, storage_now(storage))
 
 
-def _summary(storage: BaseStorage, frozen: FrozenStudy) -> StudySummary:
+def _summary(storage: BaseStorage, frozen: FrozenStudy, now: float) -> StudySummary:
     study_id = frozen_study_id(frozen)
     data = frozen.user_attrs.get(attrs.SPEC)
     spec = unreadable = None
@@ -66,10 +77,23 @@ def _summary(storage: BaseStorage, frozen: FrozenStudy) -> StudySummary:
             study = optuna.load_study(study_name=frozen.study_name, storage=storage)
             n_pareto = len(study.best_trials)
     stopped = is_stopped(frozen.user_attrs)
-    started = frozen.system_attrs.get(attrs.STARTED_AT)
-    if not isinstance(started, int | float):
-        # hpo 0.1.0's studies counted from their creation, and have no record of the start.
-        started = spec.created_at if spec is not None and any(counts.values()) else None
+    clock, state = BudgetClock(), None
+    if spec is not None:
+        running = counts.get(TrialState.RUNNING, 0)
+        waiting = counts.get(TrialState.WAITING, 0)
+        finished = sum(n for st, n in counts.items() if st.is_finished())
+        clock = read_clock(frozen.system_attrs, spec, has_run=running + finished > 0)
+        counted = counted_trials(storage, study_id) if spec.max_trials is not None else 0
+        state = study_state(
+            spec,
+            clock,
+            now,
+            stopped=stopped,
+            running=running,
+            waiting=waiting,
+            counted=counted,
+            finished=finished,
+        )
     return StudySummary(
         frozen.study_name,
         spec,
@@ -79,5 +103,7 @@ def _summary(storage: BaseStorage, frozen: FrozenStudy) -> StudySummary:
         n_pareto,
         stopped,
         unreadable,
-        started,
+        clock,
+        now,
+        state,
     )

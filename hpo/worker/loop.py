@@ -28,13 +28,16 @@ from hpo import optuna_compat as compat
 from hpo.errors import BudgetExhausted, HpoError
 from hpo.objectives import load_objective
 from hpo.objectives.allowed import allowed_directories, check_allowed
-from hpo.storage import HpoRDBStorage, StorageRetry, state_counts
+from hpo.storage import HpoRDBStorage, StorageClock, StorageRetry, state_counts
 from hpo.study import (
+    BudgetClock,
     budget_text,
     derive_seed,
     is_stopped,
     load_optuna_study,
     load_spec,
+    pause_clock,
+    read_clock,
     start_clock,
     time_left,
 )
@@ -117,8 +120,10 @@ class Worker:
             "loading the study", lambda: load_optuna_study(storage, self.spec, sampler, pruner)
         )
         compat.enter_optimize_loop(self.study)
-        # The time budget counts from the first worker's first trial, not from create-study.
-        self.started_at: float | None = None
+        # The time budget counts from the first worker's first trial, not from create-study,
+        # on the storage's clock (hpo.study.clock); read with the study's other attributes.
+        self.clock = StorageClock(storage)
+        self.budget_clock = BudgetClock()
         # Before importing or running anything the study names (--allow-code).
         check_allowed(self.spec.objective, allowed_directories())
         self.objective = load_objective(self.spec.objective, self.spec.metrics)
@@ -180,6 +185,7 @@ class Worker:
         try:
             trial = self._claim()
             if trial is not None:
+                self._start_clock()
                 self._count(run_trial(self._trial_context(), trial))
         finally:
             self.stop.in_trial = False
@@ -195,6 +201,23 @@ class Worker:
                 f"failed (see hpo:error of the trials; last: {self._last_error})"
             )
         return ""
+
+    def _start_clock(self) -> None:
+        """The time budget runs from the first trial a worker takes (and again after hpo
+        resume); one locked update per worker, not per trial, once the clock runs."""
+        if not self.budget_clock.running:
+            self.budget_clock = self.retry(
+                "starting the study's clock",
+                lambda: start_clock(self.storage, self.study_id, self.spec),
+            )
+
+    def pause_clock(self) -> None:
+        """The study is done (its budget spent, nothing left running): its clock stops, so
+        that ``hpo status`` shows the time it took."""
+        self.budget_clock = self.retry(
+            "stopping the study's clock",
+            lambda: pause_clock(self.storage, self.study_id, self.spec),
+        )
 
     def finish(self, reason: str) -> WorkerStats:
         self.stats.stop_reason = reason
@@ -252,13 +275,14 @@ class Worker:
                 return "the study was stopped (hpo stop)"
             if attrs.SPEC in user_attrs:  # budgets may have been raised since the worker started
                 self.spec = spec_from_stored(user_attrs[attrs.SPEC], self.study_name)
-        if self.started_at is None:
-            self.started_at = self.retry(
-                "starting the study's clock",
-                lambda: start_clock(self.storage, self.study_id, self.spec),
+            system_attrs = self.retry(
+                "reading the study", lambda: self.storage.get_study_system_attrs(self.study_id)
             )
-        if time_left(self.spec, self.started_at) <= 0:
+            # has_run only matters to a release-0.1 study (clock from create-study).
+            self.budget_clock = read_clock(system_attrs, self.spec, has_run=True)
+        if time_left(self.spec, self.budget_clock, self.clock.now()) <= 0:
             assert self.spec.max_duration_s is not None
+            self.pause_clock()  # what a longer budget (hpo set-budget) would count from
             return f"the study's time budget of {duration(self.spec.max_duration_s)} is used up"
         return ""
 
@@ -320,4 +344,6 @@ class Worker:
                 )
                 announced = True
             time.sleep(DRAIN_POLL)
+        if not self.stop.requested:
+            self.pause_clock()  # the study is done: its clock shows the time it took
         return f"the study's budget of {self.spec.max_trials} trials is used up"

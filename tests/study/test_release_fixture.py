@@ -52,8 +52,8 @@ def test_status_reads_every_old_study(old_db: str) -> None:
         "quad-random-r2",
         "quadgrid",
     }
-    assert "(stopped)" in lines["quad-random-r2"]
-    assert lines["digits_cnn"].split()[1:5] == ["tpe", "asha", "max", "2"]
+    assert lines["quad-random-r2"].split()[1] == "stopped"
+    assert lines["digits_cnn"].split()[1:6] == ["done", "tpe", "asha", "max", "2"]
 
 
 def test_best_of_an_old_study_includes_the_seed_it_trained_with(old_db: str) -> None:

@@ -128,7 +128,7 @@ def test_time_budget_counts_from_the_first_workers_start(sqlite_url: str, object
     before = time.time()
     Worker(storage, name, n_trials=1).run()
     study_id = storage.get_study_id_from_name(name)
-    started = storage.get_study_system_attrs(study_id)[attrs.STARTED_AT]
+    started = storage.get_study_system_attrs(study_id)[attrs.CLOCK]["since"]
     assert started >= before  # the clock started with the worker, not at create-study
     wait_for(lambda: time.time() > started + 0.5, 30, "the budget to pass")
     stats = Worker(storage, name).run()  # the study's clock, not each worker's
