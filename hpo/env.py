@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 #: The study storage URL (``--storage`` wins). Keeps a password out of ``ps``.
 STORAGE = "HPO_STORAGE"
 #: Where a machine keeps hpo's caches: decoded data sets, trials' own directories.
@@ -12,3 +15,8 @@ WORKER_LABEL = "HPO_WORKER_LABEL"
 #: Directories (``os.pathsep``-separated) a worker may run study code from: a study whose
 #: function module or command directory lies elsewhere is refused (``hpo worker --allow-code``).
 ALLOW_CODE = "HPO_ALLOW_CODE"
+
+
+def cache_root() -> Path:
+    """This machine's cache of hpo (``$HPO_CACHE_DIR``, else ``~/.cache/hpo``)."""
+    return Path(os.environ.get(CACHE_DIR) or Path.home() / ".cache" / "hpo")

@@ -39,6 +39,7 @@ COMMAND_ORDER = (
     "status",
     "trials",
     "best",
+    "logs",
     "compare",
     "importance",
     "report",

@@ -30,6 +30,7 @@ from hpo.text import clip
 if TYPE_CHECKING:
     from hpo.storage import HpoRDBStorage
     from hpo.study import Created, Overrides, SearchConfig, StudySpec
+    from hpo.study.summary import StudySummary
 
 
 ArtifactDirOption = Annotated[
@@ -139,7 +140,9 @@ def create_study(
         checkpoint_dir=checkpoint_dir,
         artifact_dir=artifact_dir,
     )
-    created, _ = _create(load_file(space), storage, overrides, repeats, exist_ok=exist_ok)
+    created, _ = _create(
+        load_file(space), storage, overrides, repeats, exist_ok=exist_ok, many_machines=True
+    )
     for member in created:
         typer.echo(member.spec.name)
 
@@ -151,14 +154,24 @@ def _create(
     repeats: int,
     *,
     exist_ok: bool,
+    many_machines: bool = False,
 ) -> tuple[list[Created], HpoRDBStorage]:
-    """Create a study, or a comparison group when several samplers or repeats are asked for."""
+    """Create a study, or a comparison group when several samplers or repeats are asked for.
+
+    ``many_machines`` (create-study): say what workers on other machines would lack.
+    """
     from hpo.storage import mask_url, resolve_url
     from hpo.study import budget_text, plan_studies
+    from hpo.study.artifacts import check_shared
     from hpo.study.groups import create_studies
 
     plan = plan_studies(config, overrides, repeats)
     print_notices(plan.notices)
+    for warning in dict.fromkeys(
+        w for s in plan.specs for w in check_shared(s, resolve_url(storage_url))
+    ):
+        if many_machines:
+            log.warning("%s", warning)
     store = open_storage(storage_url)  # only now: an invalid file never touches the storage
     created = create_studies(store, plan.specs, exist_ok=exist_ok)  # all or none
     for member in created:
@@ -264,7 +277,25 @@ def run(
             f"best {spec.metrics[0].name} {summary.best_value:.6g} (trial {summary.best_number}); "
             f"params: hpo best {spec.name}"
         )
+    if code == 0:  # not stopped by a signal (the exit code says that already)
+        _fail_if_nothing_ran(summary)
     raise typer.Exit(code)
+
+
+def _fail_if_nothing_ran(summary: StudySummary) -> None:
+    """Every trial failed: a search that found nothing is a failure, not exit 0."""
+    from optuna.trial import TrialState
+
+    from hpo.errors import HpoError
+
+    counts = summary.counts
+    failed = counts.get(TrialState.FAIL, 0)
+    ended = counts.get(TrialState.COMPLETE) or counts.get(TrialState.PRUNED)
+    if failed and not ended and not counts.get(TrialState.WAITING):  # no retry queued
+        raise HpoError(
+            f"every trial of study {summary.name!r} failed ({failed}); their errors: "
+            f"hpo trials {summary.name} --state fail"
+        )
 
 
 def _run_local_workers(

@@ -187,6 +187,51 @@ def best(
     typer.echo(json.dumps(out, indent=2))
 
 
+@command("logs")
+def logs(
+    study: Annotated[str, typer.Argument(help="Study name.")],
+    trial: Annotated[int, typer.Argument(min=0, help="Trial number.")],
+    follow: Annotated[
+        bool, typer.Option("--follow", "-f", help="Keep printing while the trial runs.")
+    ] = False,
+    storage: StorageOption = None,
+) -> None:
+    """Print a trial's log (a command's output; a Python trial's prints and log lines), from
+    the study's database, whichever machine ran it."""
+    import sys
+    import time
+
+    from hpo.storage import blob_store
+    from hpo.study.logs import find_trial, follow_log, is_running, no_log_reason
+
+    store = open_storage(storage)
+    ref = find_trial(store, study, trial)
+    blobs = blob_store(store)
+    out = sys.stdout.buffer
+
+    def write(data: bytes) -> None:
+        out.write(data)
+        out.flush()
+
+    found = blobs is not None and follow_log(
+        blobs,
+        ref.trial_id,
+        write,
+        running=lambda: follow and is_running(store, ref.trial_id),
+        wait=time.sleep,
+    )
+    if not found:
+        log.info("%s", no_log_reason(store, ref))
+    if ref.retried_as is not None:
+        log.info(
+            "trial %d was retried as trial %d: hpo logs %s %d",
+            trial,
+            ref.retried_as,
+            study,
+            ref.retried_as,
+        )
+
+
 @command("compare")
 def compare(
     names: Annotated[
@@ -302,12 +347,12 @@ def dashboard(
     from hpo.cli.options import check_can_listen
     from hpo.errors import HpoError
     from hpo.storage import mask_url, resolve_url
-    from hpo.study.artifacts import artifact_store
+    from hpo.study.artifacts import dashboard_artifact_store
 
     store = open_storage(storage)
     check_can_listen(host, port)  # one line, before the server prints its banner
-    # The trials' weights, where studies keep them by default (beside a SQLite file).
-    artifacts = artifact_store(None, resolve_url(storage))
+    # The trials' weights: in the study's database, or where older studies kept them.
+    artifacts = dashboard_artifact_store(store, resolve_url(storage))
     if host not in ("127.0.0.1", "localhost", "::1"):
         log.warning(
             "the dashboard has no login: anyone who reaches %s:%d sees the studies", host, port

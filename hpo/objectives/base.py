@@ -55,6 +55,10 @@ class AttemptInterrupted(BaseException):  # a signal, like KeyboardInterrupt
 class Objective(ABC):
     """What a study's trials run: one instance per worker, reused from trial to trial."""
 
+    #: Loggers the objective's code logs to (besides the root), whose lines of every level go
+    #: into a trial's log when it runs in the worker's process.
+    loggers: tuple[str, ...] = ()
+
     def __init__(self, metrics: Sequence[Metric]) -> None:
         self.metrics = tuple(metrics)
 

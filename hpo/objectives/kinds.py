@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from hpo.objectives.base import Objective
@@ -17,6 +18,7 @@ from hpo.objectives.outcome import DEFAULT_METRIC, Metric
 from hpo.objectives.target import ObjectiveSpec
 from hpo.objectives.training import TRAINING_METRIC, TrainingObjective, check_training_params
 from hpo.space import Notice
+from training.preflight import missing_inputs, missing_packages
 
 #: (params, the searched params with the values that span each (None: unknown), JSON path of
 #: the space, working directory) → (params, notices)
@@ -35,6 +37,31 @@ def _no_check(
     return dict(params), []
 
 
+#: (the objective, the study's fixed params, the searched param names) → one sentence per
+#: thing this machine lacks to run a trial (a data set, a package, a directory).
+Preflight = Callable[[ObjectiveSpec, Mapping[str, Any], frozenset[str]], list[str]]
+
+
+def _training_preflight(
+    spec: ObjectiveSpec, params: Mapping[str, Any], searched: frozenset[str]
+) -> list[str]:
+    return missing_packages() + missing_inputs(params, searched=searched)
+
+
+def _command_preflight(
+    spec: ObjectiveSpec, params: Mapping[str, Any], searched: frozenset[str]
+) -> list[str]:
+    if Path(spec.directory).is_dir():
+        return []
+    return [f"the command's directory {spec.directory} is not a directory on this machine"]
+
+
+def _nothing_needed(
+    spec: ObjectiveSpec, params: Mapping[str, Any], searched: frozenset[str]
+) -> list[str]:
+    return []  # a function's module is imported when the worker starts: that is its check
+
+
 @dataclass(frozen=True)
 class ObjectiveKind:
     name: str
@@ -43,6 +70,9 @@ class ObjectiveKind:
     load: Callable[[ObjectiveSpec, Sequence[Metric]], Objective]
     #: Checks (and completes) a study's fixed params at create-study.
     check_params: ParamCheck
+    #: What this machine lacks to run the study's trials: a worker stops on it before taking
+    #: a trial; create-study and validate warn of it.
+    preflight: Preflight
 
 
 TRAINING = ObjectiveKind(
@@ -50,9 +80,10 @@ TRAINING = ObjectiveKind(
     TRAINING_METRIC,
     lambda spec, metrics: TrainingObjective(metrics),
     check_training_params,
+    _training_preflight,
 )
-FUNCTION = ObjectiveKind("function", DEFAULT_METRIC, FunctionObjective, _no_check)
-COMMAND = ObjectiveKind("command", DEFAULT_METRIC, CommandObjective, _no_check)
+FUNCTION = ObjectiveKind("function", DEFAULT_METRIC, FunctionObjective, _no_check, _nothing_needed)
+COMMAND = ObjectiveKind("command", DEFAULT_METRIC, CommandObjective, _no_check, _command_preflight)
 
 
 def kind_of(spec: ObjectiveSpec) -> ObjectiveKind:

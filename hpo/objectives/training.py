@@ -39,6 +39,8 @@ RESUMED_KEY = "resumed_from_epoch"
 class TrainingObjective(Objective):
     """``training.fit(params, report)`` with a seed and a resumable state per trial."""
 
+    loggers = ("training",)  # its epochs, at debug level
+
     def run(self, params: dict[str, Any], attempt: Attempt) -> Outcome:
         # torch loads here, in workers that train, never for hpo --help, status or a user's
         # function objective.

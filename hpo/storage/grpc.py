@@ -23,6 +23,8 @@ from optuna.trial import FrozenTrial
 
 from hpo.errors import BudgetExhausted, HpoError
 from hpo.optuna_compat.grpc import StorageProxyService, add_storage_service
+from hpo.storage.blobs import SqlBlobStore
+from hpo.storage.grpc_blobs import BlobService, GrpcBlobStore
 from hpo.storage.rdb import HpoRDBStorage
 
 log = logging.getLogger("hpo.serve")
@@ -31,7 +33,19 @@ BUDGET_MARK = "hpo: budget exhausted"
 
 
 class HpoGrpcStorageProxy(GrpcStorageProxy):
-    """The client side: BudgetExhausted comes back as what it is."""
+    """The client side: BudgetExhausted comes back as what it is; blobs and the database's
+    clock through hpo's own service on the same port (``hpo.storage.grpc_blobs``)."""
+
+    def __init__(self, *, host: str = "localhost", port: int = 13000) -> None:
+        super().__init__(host=host, port=port)
+        self._blobs = GrpcBlobStore(host, port)
+
+    def blob_store(self) -> GrpcBlobStore:
+        return self._blobs
+
+    def server_time(self) -> float:
+        """Now, on the clock of the proxy's database."""
+        return self._blobs.now()
 
     def create_new_trial(self, study_id: int, template_trial: FrozenTrial | None = None) -> int:
         try:
@@ -62,6 +76,8 @@ def serve(
     """Serve until SIGTERM / Ctrl-C, with ``alongside`` entered for as long."""
     server = grpc.server(ThreadPoolExecutor(max_workers=threads))
     add_storage_service(HpoStorageService(storage), server)
+    blobs = BlobService(SqlBlobStore(storage.engine), storage.database_time)
+    server.add_generic_rpc_handlers((blobs.handler(),))
     try:
         bound = server.add_insecure_port(f"{host}:{port}")
     except RuntimeError:  # grpc ≥ 1.60 raises where it returned 0 ("Failed to bind to …")

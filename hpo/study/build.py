@@ -54,10 +54,15 @@ def build_spec(
     notices.extend(check_compatibility(sampler, config.space, len(metrics)))
     build_pruner(pruner)  # refuses unknown options now rather than in every worker
 
-    params, param_notices = objective_kind(objective).check_params(
+    kind = objective_kind(objective)
+    params, param_notices = kind.check_params(
         {**config.params, **o.params}, config.space.spanning_values(), config.space_path, cwd
     )
     notices.extend(param_notices)
+    searched = frozenset(config.space.names())
+    for missing in kind.preflight(objective, params, searched):
+        # A warning only: the workers' machines may have what this one lacks.
+        notices.append(Notice("", f"on this machine, {missing}"))
     encoded = encode_space_for(sampler.name, config.space)
     baseline, baseline_notices = encoded.encode(params, "params")
     notices.extend(baseline_notices)
@@ -95,6 +100,7 @@ def build_spec(
         source=Path(config.source).name if config.source else None,
         liveness=_liveness(config, o, cwd),
         artifact_dir=_absolute(o.artifact_dir or config.artifact_dir, cwd),
+        artifacts_in_database=True,
         keep_weights=config.keep_weights if config.keep_weights is not None else 1,
     )
     return spec, notices

@@ -21,9 +21,11 @@ from hpo.tuners import Component, encode_space_for
 
 #: 2: numeric choices stored as values for every sampler (``index_choices``); hpo 0.1 wrote 1
 #: and would write ``name[index]`` into a new CMA-ES study, so it must refuse version 2.
-SPEC_VERSION = 2
-#: The versions this hpo reads: 0.1's studies go on running (as 0.1 encoded them).
-READABLE_VERSIONS = (1, 2)
+#: 3: weights kept in the study's database (``artifacts_in_database``); an hpo that reads only
+#: 1 and 2 would keep them in its own machine's cache, where nobody else finds them.
+SPEC_VERSION = 3
+#: The versions this hpo reads: older studies go on running as they were made.
+READABLE_VERSIONS = (1, 2, 3)
 
 
 @dataclass(frozen=True)
@@ -59,9 +61,12 @@ class StudySpec:
     source: str | None = None  # the file the spec came from, for humans
     liveness: Liveness = field(default_factory=lambda: Liveness())
     group: str | None = None  # the comparison group this study belongs to (hpo compare)
-    #: Where the best trials' weights are kept (an Optuna file-system artifact store); None:
-    #: beside a SQLite database, else in each worker machine's cache (``hpo.study.artifacts``).
+    #: A directory the best trials' weights are kept in (an Optuna file-system artifact store
+    #: every worker can write); None: in the study's database (``hpo.study.artifacts``).
     artifact_dir: str | None = None
+    #: Without an artifact_dir, weights go to the study's database; specs before version 3
+    #: lack the key and keep theirs where they did (beside SQLite, else each machine's cache).
+    artifacts_in_database: bool = False
     keep_weights: int = 1  # the best k trials keep their weights
     repeat: int = 1  # which repeat of its sampler in the group
     #: Numeric choices stored as indices over the sorted options (``batch_size[index]``): what
@@ -129,10 +134,12 @@ class StudySpec:
                 liveness=Liveness(**data.get("liveness", {})),
                 group=data.get("group"),
                 artifact_dir=data.get("artifact_dir"),
+                artifacts_in_database=bool(data.get("artifacts_in_database", False)),
                 keep_weights=int(data.get("keep_weights", 1)),
                 repeat=int(data.get("repeat", 1)),
                 # hpo 0.1 (version 1) encoded numeric choices of CMA-ES and QMC as indices
                 index_choices=bool(data.get("index_choices", version == 1)),
+                version=int(version),  # kept: what a study of an older version still means
             )
         except (KeyError, TypeError) as exc:
             raise HpoError(f"the stored study spec is damaged: missing or invalid {exc}") from exc

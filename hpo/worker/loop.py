@@ -28,7 +28,8 @@ from hpo import optuna_compat as compat
 from hpo.errors import BudgetExhausted, HpoError
 from hpo.objectives import load_objective
 from hpo.objectives.allowed import allowed_directories, check_allowed
-from hpo.storage import HpoRDBStorage, StorageClock, StorageRetry, state_counts
+from hpo.objectives.kinds import kind_of as objective_kind
+from hpo.storage import HpoRDBStorage, StorageClock, StorageRetry, blob_store, state_counts
 from hpo.study import (
     BudgetClock,
     budget_text,
@@ -41,6 +42,7 @@ from hpo.study import (
     start_clock,
     time_left,
 )
+from hpo.study.directories import tidy_study_directory
 from hpo.study.store import spec_from_stored
 from hpo.text import duration
 from hpo.tuners import build_pruner, build_sampler, kind_of
@@ -126,11 +128,25 @@ class Worker:
         self.budget_clock = BudgetClock()
         # Before importing or running anything the study names (--allow-code).
         check_allowed(self.spec.objective, allowed_directories())
+        self._preflight()
         self.objective = load_objective(self.spec.objective, self.spec.metrics)
         self.progress = Progress(self.study, self.spec)
+        self.blobs = blob_store(storage)  # trial logs go to the study's database
         self._consecutive_failures = 0
         self._last_error = ""
         self._refreshed = -math.inf
+
+    def _preflight(self) -> None:
+        """Stop now, in one line, when this machine lacks what every trial needs (a data set,
+        torch), rather than fail the trials one after another."""
+        objective = self.spec.objective
+        searched = frozenset(self.space.names())
+        missing = objective_kind(objective).preflight(objective, self.spec.params, searched)
+        if missing:
+            raise HpoError(
+                f"this machine cannot run the trials of study {self.spec.name!r}: "
+                + "; ".join(missing)
+            )
 
     # -- the loop ----------------------------------------------------------------------------
 
@@ -244,6 +260,7 @@ class Worker:
             self.stop,
             self.objective,
             self.progress,
+            self.blobs,
         )
 
     def _count(self, end: TrialEnd) -> None:
@@ -346,4 +363,5 @@ class Worker:
             time.sleep(DRAIN_POLL)
         if not self.stop.requested:
             self.pause_clock()  # the study is done: its clock shows the time it took
+            tidy_study_directory(self.spec, self.study_id)
         return f"the study's budget of {self.spec.max_trials} trials is used up"

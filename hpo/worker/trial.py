@@ -19,14 +19,12 @@ import contextlib
 import gc
 import logging
 import os
-import re
 import socket
 import sys
 import time
 import traceback
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Literal
 
 import optuna
@@ -38,14 +36,16 @@ from hpo import attrs, env
 from hpo import optuna_compat as compat
 from hpo.objectives import Attempt, AttemptInterrupted, Failure, Objective, Outcome, failure_of
 from hpo.space import Space
-from hpo.storage import StorageRetry
+from hpo.storage import BlobStore, StorageRetry
 from hpo.study import StudySpec, derive_seed
+from hpo.study.directories import tidy_trial_directory, trial_directory
 from hpo.text import number
 from hpo.tuners import pruning_schedule
 from hpo.worker.liveness import Heartbeat, retry_callback
 from hpo.worker.progress import Progress, tagged
 from hpo.worker.reporter import TrialLostError, WorkerReporter
 from hpo.worker.signals import GracefulStop
+from hpo.worker.trial_log import TrialLog
 from hpo.worker.weights import keep_best_weights
 
 log = logging.getLogger("hpo.worker")
@@ -66,6 +66,7 @@ class TrialContext:
     stop: GracefulStop
     objective: Objective
     progress: Progress
+    blobs: BlobStore | None  # where trial logs go: the study's database
 
 
 End = Literal["complete", "pruned", "failed", "interrupted", "lost"]
@@ -84,31 +85,11 @@ class TrialEnd:
         return self.end in ("complete", "pruned", "failed")
 
 
-def trial_directory(spec: StudySpec, first_number: int) -> Path:
-    """A trial's own directory, the same for every attempt of it (keyed by the first one).
-
-    Under the study's ``checkpoint_dir`` (shared between machines, so that a retry on another
-    machine finds it) or else this machine's cache.
-    """
-    root = (
-        Path(spec.liveness.checkpoint_dir)
-        if spec.liveness.checkpoint_dir
-        else _cache_root() / "checkpoints"
-    )
-    study = re.sub(r"[^A-Za-z0-9_.-]+", "_", spec.name)[:100]
-    return root / f"{study}-{int(spec.created_at)}" / f"trial-{first_number}"
-
-
 def worker_name() -> str:
     """``host``, or ``host/label`` for a worker of ``hpo worker --gpus`` or ``hpo run``."""
     label = os.environ.get(env.WORKER_LABEL)
     host = socket.gethostname()
     return f"{host}/{label}" if label else host
-
-
-def _cache_root() -> Path:
-    # The same folder the training package caches decoded data sets in.
-    return Path(os.environ.get(env.CACHE_DIR) or Path.home() / ".cache" / "hpo")
 
 
 def run_trial(ctx: TrialContext, trial: optuna.Trial) -> TrialEnd:
@@ -130,7 +111,7 @@ def run_trial(ctx: TrialContext, trial: optuna.Trial) -> TrialEnd:
         retry=compat.retry_count(frozen),
         # The first attempt's number: a retry trains with the same seed.
         seed=derive_seed(spec.seed, "trial", first),
-        directory=trial_directory(spec, first),
+        directory=trial_directory(spec, compat.study_id(ctx.study), first),
         report=reporter,
         should_stop=lambda: ctx.stop.requested,
         record=lambda key, value: _record(ctx, trial, key, value),
@@ -138,6 +119,14 @@ def run_trial(ctx: TrialContext, trial: optuna.Trial) -> TrialEnd:
     )
     params: dict[str, Any] = {}
     crashed = False
+    trial_log = TrialLog(
+        attempt.directory,
+        ctx.blobs,
+        compat.trial_id(trial),
+        compat.study_id(ctx.study),
+        # A command's output is its log already.
+        capture=None if spec.objective.is_command else ctx.objective.loggers,
+    )
     # The heartbeat runs until the result is recorded, through any storage outage.
     with Heartbeat(ctx.storage, compat.trial_id(trial), spec.liveness.heartbeat_interval):
         try:
@@ -150,16 +139,18 @@ def run_trial(ctx: TrialContext, trial: optuna.Trial) -> TrialEnd:
                     "sampling params", lambda: {**spec.params, **ctx.space.suggest(trial)}
                 )
                 ctx.progress.started(trial.number, params)
-                with tagged(f"{spec.name} #{trial.number}"):
+                with tagged(f"{spec.name} #{trial.number}"), trial_log:
                     outcome = ctx.objective.run(params, attempt)
             finally:
                 ctx.stop.in_objective = False
         except optuna.TrialPruned:
+            _keep_log(ctx, trial, trial_log)
             end = _finish(
                 ctx, trial, reporter, TrialState.PRUNED, None, started, params, note=reporter.where
             )
         except (AttemptInterrupted, KeyboardInterrupt):
             reason = f"worker stopped by {ctx.stop.name or 'an interrupt'}"
+            _keep_log(ctx, trial, trial_log)
             end = _requeue(ctx, trial, reporter, reason, started, params)
         except TrialLostError:
             log.warning(
@@ -174,6 +165,7 @@ def run_trial(ctx: TrialContext, trial: optuna.Trial) -> TrialEnd:
             trace = traceback.format_exc()
             del exc  # its frames hold the trial's tensors: let them go before freeing memory
             state = TrialState.PRUNED if failure.prunes else TrialState.FAIL
+            _keep_log(ctx, trial, trial_log)
             end = _finish(
                 ctx,
                 trial,
@@ -187,6 +179,7 @@ def run_trial(ctx: TrialContext, trial: optuna.Trial) -> TrialEnd:
             )
             crashed = True
         else:
+            _keep_log(ctx, trial, trial_log)
             if outcome.metrics:
                 _record(ctx, trial, attrs.METRICS, outcome.metrics)
             for key, value in outcome.attrs.items():
@@ -197,8 +190,18 @@ def run_trial(ctx: TrialContext, trial: optuna.Trial) -> TrialEnd:
             )
     if end.final:
         ctx.objective.close(attempt)
+        tidy_trial_directory(attempt.directory, log_kept=trial_log.kept)
     _release_memory(collect=crashed)
     return end
+
+
+def _keep_log(ctx: TrialContext, trial: optuna.Trial, trial_log: TrialLog) -> None:
+    """The rest of the trial's log, into the study's database before its end is recorded (so
+    that ``hpo logs -f``, which stops when the trial does, has it all)."""
+    try:
+        ctx.retry("keeping the trial's log", trial_log.ship)
+    except OSError as exc:  # an unreadable file: the result matters more
+        log.warning("trial %d: its log could not be kept: %s", trial.number, exc)
 
 
 def _exited(exc: SystemExit) -> Failure:

@@ -47,7 +47,7 @@ def keep_best_weights(
         return None
     url = getattr(compat.storage_backend(storage), "url", "") or ""
     artifact_id = optuna.artifacts.upload_artifact(
-        artifact_store=artifact_store(spec, str(url)),
+        artifact_store=artifact_store(spec, compat.study_id(study), storage, str(url)),
         file_path=str(weights),
         study_or_trial=trial,
         mimetype="application/octet-stream",

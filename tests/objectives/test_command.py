@@ -219,7 +219,12 @@ def test_a_failing_command_fails_its_trial_with_the_reason(
     assert trial.state == TrialState.FAIL
     assert reason in trial.user_attrs[attrs.ERROR]
     log = Path(trial.user_attrs[attrs.LOG])
-    assert log.name == "trial.log" and log.exists()
+    assert log.name == "trial.log"
+    # Kept in the study's database (the file went with the trial's directory).
+    shown = run_hpo("logs", "failing", "0", storage=sqlite_url)
+    assert shown.returncode == 0, shown.stderr
+    if script == CRASHING:
+        assert "FileNotFoundError: /data/food11" in shown.stdout
     pid_file = log.parent / "pid"
     if pid_file.exists():  # the sleeper: stopped at its limit, not left running
         assert not pid_alive(int(pid_file.read_text()))
