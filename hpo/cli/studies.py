@@ -371,12 +371,20 @@ def delete_study(
     storage: StorageOption = None,
     yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
 ) -> None:
-    """Delete a study and all its trials."""
+    """Delete a study and everything it owns: its trials, their logs and kept weights, and its
+    folder of trial directories where this machine reaches it."""
+    from hpo.storage import resolve_url
     from hpo.study import load_study_id
+    from hpo.study.delete import delete_study as delete
 
     store = open_storage(storage)
-    study_id = load_study_id(store, study)
+    load_study_id(store, study)  # a missing study is an error before any question
     if not yes:
         typer.confirm(f"delete study {study!r} and all its trials?", abort=True)
-    store.delete_study(study_id)
-    log.info("deleted study %r", study)
+    deleted = delete(store, study, resolve_url(storage))
+    removed = [f"{deleted.chunks} stored chunks of weights and logs"] if deleted.chunks else []
+    if deleted.files:
+        removed.append(f"{deleted.files} weights files")
+    if deleted.folder is not None:
+        removed.append(f"its trial directories ({deleted.folder})")
+    log.info("deleted study %r%s", study, f": {', '.join(removed)}" if removed else "")
