@@ -69,7 +69,7 @@ def test_three_machines_run_one_study_and_a_fourth_reads_it(tmp_path: Path, pg_u
             "maxExecDuration": "1h",
             "sampler": "random",
             "heartbeat_interval": 1,
-            "grace_period": 4,
+            "grace_period": 10,  # a loaded CI machine must not miss a live heartbeat
         },
         "params": DIGITS,  # also the baseline trial, enqueued now
         "search_space": {"weight_decay": {"_type": "loguniform", "_value": [1e-5, 1e-3]}},
