@@ -69,7 +69,8 @@ class Guard:
         self._wake_r, wake_w = os.pipe()
         os.set_blocking(self._wake_r, False)
         os.set_blocking(wake_w, False)
-        signal.set_wakeup_fd(wake_w)
+        # Not full in practice (it is drained at every wake-up); a warning would go to the log.
+        signal.set_wakeup_fd(wake_w, warn_on_full_buffer=False)
         for signum in (signal.SIGCHLD, PARENT_DIED, signal.SIGTERM):
             signal.signal(signum, _wake_only)
 

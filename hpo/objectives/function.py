@@ -93,6 +93,9 @@ def check_module(spec: ObjectiveSpec, allowed: Sequence[Path]) -> None:
         name = ".".join(parts[:end])
         try:
             found = importlib.util.find_spec(name)
+        except ValueError:  # imported already, with no spec (``__main__``): from where is unknown
+            what = f"objective {spec.target} imports {name}, from no known file"
+            raise refused(what, allowed) from None
         except Exception:  # the import fails the same way, and says so (ObjectiveLoadError)
             return
         if found is None:

@@ -134,6 +134,7 @@ def test_a_function_module_is_checked_where_it_is_imported_from(
         ("hpo.cli.app:main", "imports hpo from"),
         ("os:system", "imports os"),
         ("sys:exit", "imports sys, built into Python"),
+        ("__main__:main", "imports __main__"),  # the worker's own program
     ]:
         with pytest.raises(InvalidInputError, match="outside the directories") as refused:
             check_allowed(ObjectiveSpec(target, (str(vetted),)), [vetted])
