@@ -6,8 +6,8 @@ memory).
 Nothing keeps root out (``CAP_SYS_PTRACE`` reads any process's memory), so when the tests run
 as root (as in CI) the workers, and so their trials, run as ``nobody``: what the tests show is
 what a trial of the worker's own, ordinary user can read. They keep only the right to read and
-run files (``CAP_DAC_OVERRIDE``, ``CAP_DAC_READ_SEARCH``: the interpreter may lie under
-``/root``), which opens no other process to them. Where root reads the worker's environment,
+run files (``CAP_DAC_OVERRIDE``, ``CAP_DAC_READ_SEARCH``: the interpreter may lie in root's
+home), which opens no other process to them. Where root reads the worker's environment,
 the storage URL is not in it.
 """
 
