@@ -15,6 +15,13 @@ WORKER_LABEL = "HPO_WORKER_LABEL"
 #: Directories (``os.pathsep``-separated) a worker may run study code from: a study whose
 #: function module or command directory lies elsewhere is refused (``hpo worker --allow-code``).
 ALLOW_CODE = "HPO_ALLOW_CODE"
+#: Set by hpo for the worker processes it starts (``hpo worker --gpus``, ``hpo run
+#: --workers``): the file descriptor of a pipe that holds the storage URL, so that the URL is
+#: in no process's environment or command line.
+STORAGE_FD = "HPO_STORAGE_FD"
+#: Extra variables of the worker's that its command trials get (comma-separated names, or
+#: ``PREFIX_*``): trials get only an allow list of the worker's environment otherwise.
+TRIAL_ENV = "HPO_TRIAL_ENV"
 
 
 def cache_root() -> Path:

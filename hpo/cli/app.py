@@ -125,6 +125,8 @@ def command(name: str) -> Callable[[F], F]:
         @functools.wraps(function)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             try:
+                if "storage" in kwargs and not kwargs["storage"]:
+                    kwargs["storage"] = _inherited_url()
                 return function(*args, **kwargs)
             except HpoError as exc:
                 error(_scrubbed(str(exc), kwargs))
@@ -143,6 +145,17 @@ def command(name: str) -> Callable[[F], F]:
         return function
 
     return decorate
+
+
+def _inherited_url() -> str | None:
+    """The storage URL a parent hpo process passed down a pipe (``HPO_STORAGE_FD``): the
+    workers of ``hpo worker --gpus`` and ``hpo run --workers`` get it so, not in their
+    environment."""
+    if env.STORAGE_FD not in os.environ:
+        return None
+    from hpo.storage.credentials import read_inherited_url
+
+    return read_inherited_url()
 
 
 def error(message: str) -> None:

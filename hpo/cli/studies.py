@@ -236,10 +236,13 @@ def run(
     """Create a study (or resume the same one) and run its trials on this machine."""
     # The options are create-study's, and so is the call that turns them into Overrides:
     # Typer reads a command's options from its own signature, so each spells them out.
+    from hpo.storage.credentials import protect_process
     from hpo.study import load_file, parse_overrides
     from hpo.study.summary import summary_of
     from hpo.worker import DEFAULT_STOP_TIMEOUT, GroupWorker, Worker
 
+    # Before anything runs: the trials must not find the storage URL in this process.
+    protect_process(storage)
     overrides = parse_overrides(
         name=name,
         sampler=sampler,

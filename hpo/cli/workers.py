@@ -73,8 +73,11 @@ def worker(
     """Run trials of a study until its budget is spent (one per GPU, on any machine)."""
     from hpo.errors import InvalidInputError
     from hpo.storage import resolve_url
+    from hpo.storage.credentials import protect_process
     from hpo.worker import GroupWorker, Supervisor, Worker, parse_gpus
 
+    # Before anything runs: the trials must not find the storage URL in this process.
+    protect_process(storage)
     if (study is None) == (group is None):
         raise InvalidInputError("give --study NAME or --group NAME")
     if allow_code:

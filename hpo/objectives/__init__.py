@@ -6,8 +6,12 @@
 - ``target``: which objective a study names (``training``, ``module:function``, a command);
 - ``function``: a user's Python function (Dr.Opt's ``train.py`` unchanged);
 - ``command``: a command run as a child process per trial (NNI's ``trialCommand``), with
-  ``channel`` (how it reports), ``command_guard`` (its first process) and ``shim/nni`` (the
-  NNI trial API its Python scripts import);
+  ``command_run`` (one run, the worker's side), ``command_guard`` (its first process, which
+  owns every process it starts), ``command_io`` (its output, read in a thread),
+  ``command_env`` (its environment: an allow list of the worker's), ``channel`` (how it
+  reports) and ``shim/nni`` (the NNI trial API its Python scripts import);
+- ``allowed``: ``--allow-code``, with ``command_policy`` (what a command executes) and
+  ``trust`` (inside the allowed directories or not);
 - ``training``: the built-in objective, ``training.fit``, with its seed and resumable state;
 - ``kinds``: one :class:`ObjectiveKind` per kind of objective.
 """

@@ -17,15 +17,19 @@ The function runs in the worker's own process.
 from __future__ import annotations
 
 import importlib
+import importlib.machinery
+import importlib.util
 import inspect
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from hpo.errors import ObjectiveLoadError
 from hpo.objectives.base import Attempt, Objective, Report
 from hpo.objectives.outcome import Metric, Outcome, outcome_of
 from hpo.objectives.target import ObjectiveSpec
+from hpo.objectives.trust import inside, refused
 from hpo.text import first_line
 
 TrialFunction = Callable[[dict[str, Any], Report], Any]
@@ -45,9 +49,7 @@ class FunctionObjective(Objective):
 def import_function(spec: ObjectiveSpec) -> Callable[..., Any]:
     """The function named by ``module:function``, imported on this machine."""
     module_name, _, function_name = spec.target.partition(":")
-    for directory in reversed(spec.path):
-        if directory not in sys.path:
-            sys.path.insert(0, directory)
+    add_to_path(spec)
     try:
         module = importlib.import_module(module_name)
     except ModuleNotFoundError as exc:
@@ -70,6 +72,50 @@ def import_function(spec: ObjectiveSpec) -> Callable[..., Any]:
             f"{function_name!r}"
         )
     return function
+
+
+def add_to_path(spec: ObjectiveSpec) -> None:
+    """Put the study's directories in front of ``sys.path``, where the import looks first."""
+    for directory in reversed(spec.path):
+        if directory not in sys.path:
+            sys.path.insert(0, directory)
+
+
+def check_module(spec: ObjectiveSpec, allowed: Sequence[Path]) -> None:
+    """Refuse a function whose module, or a package above it, would be imported from outside
+    ``allowed``: each is found as the import will find it (``sys.modules``, Python's own
+    modules, then ``sys.path`` with the study's directories first), before it is imported.
+    Finding a submodule imports the packages above it, which passed this check first."""
+    module_name = spec.target.partition(":")[0]
+    add_to_path(spec)
+    parts = module_name.split(".")
+    for end in range(1, len(parts) + 1):
+        name = ".".join(parts[:end])
+        try:
+            found = importlib.util.find_spec(name)
+        except ValueError:  # imported already, with no spec (``__main__``): from where is unknown
+            what = f"objective {spec.target} imports {name}, from no known file"
+            raise refused(what, allowed) from None
+        except Exception:  # the import fails the same way, and says so (ObjectiveLoadError)
+            return
+        if found is None:
+            return
+        locations = _locations(found)
+        if not locations:
+            raise refused(f"objective {spec.target} imports {name}, built into Python", allowed)
+        for location in locations:
+            if not inside(location, allowed):
+                raise refused(
+                    f"objective {spec.target} imports {name} from {Path(location).resolve()}",
+                    allowed,
+                )
+
+
+def _locations(found: importlib.machinery.ModuleSpec) -> list[str]:
+    """The files and directories a module is loaded from (none for a built-in or frozen
+    one; every portion of a namespace package)."""
+    places = [found.origin] if found.origin and found.has_location else []
+    return places + list(found.submodule_search_locations or [])
 
 
 def adapt(function: Callable[..., Any]) -> TrialFunction:

@@ -8,6 +8,8 @@ and the gRPC proxy for very many workers.
 - ``clock``: the database server's clock, and study attributes changed under the study's lock;
 - ``retry``: storage calls retried with backoff through a database restart;
 - ``transient``: which failures are worth retrying (a lost connection) and which are final;
+- ``credentials``: the URL kept from the trials a process runs (scrubbed from its environment
+  and command line, non-dumpable, passed to child workers through a pipe);
 - ``grpc``: ``hpo serve-storage`` and its client.
 """
 

@@ -3,8 +3,9 @@
 Each child is a plain ``hpo worker`` with ``CUDA_VISIBLE_DEVICES`` set to its GPU, so it sees
 one device and keeps its data set and model code warm from trial to trial. A child that dies
 (killed by the kernel for memory, a crashed driver) is started again after a pause; a child
-that ends cleanly (budget spent, study stopped) is not. The storage URL reaches the children
-through the environment, never their command line. SIGTERM / Ctrl-C is passed on to every
+that ends cleanly (budget spent, study stopped) is not. The storage URL reaches each child
+through a pipe (``HPO_STORAGE_FD``), never its environment or command line, where the trials
+it runs could read it. SIGTERM / Ctrl-C is passed on to every
 child (each stops after its current epoch); a second one is passed on too, and they exit now.
 """
 
@@ -23,6 +24,7 @@ from types import FrameType
 from hpo import env
 from hpo.errors import HpoError, InvalidInputError
 from hpo.objectives.command import detect_gpus
+from hpo.storage.credentials import url_pipe
 
 log = logging.getLogger("hpo.gpus")
 
@@ -141,9 +143,10 @@ class Supervisor:
         return 0
 
     def _start(self, slot: Slot) -> None:
+        url = url_pipe(self.storage_url)
         child_env = {
-            **os.environ,
-            env.STORAGE: self.storage_url,
+            **{k: v for k, v in os.environ.items() if k != env.STORAGE},
+            env.STORAGE_FD: str(url),
             env.WORKER_LABEL: slot.label,
             "PYTHONUNBUFFERED": "1",
         }
@@ -151,11 +154,15 @@ class Supervisor:
             child_env["CUDA_VISIBLE_DEVICES"] = slot.gpu
         # Each child gets its own process group: a Ctrl-C in the terminal reaches the
         # supervisor only, which passes it on once (and not twice, which would mean "now").
-        slot.process = subprocess.Popen(
-            [sys.executable, "-m", "hpo", *self.worker_args],
-            env=child_env,
-            start_new_session=True,
-        )
+        try:
+            slot.process = subprocess.Popen(
+                [sys.executable, "-m", "hpo", *self.worker_args],
+                env=child_env,
+                start_new_session=True,
+                pass_fds=(url,),
+            )
+        finally:
+            os.close(url)
 
     def _watch(self, slot: Slot) -> None:
         if slot.done or slot.process is None:

@@ -46,8 +46,36 @@ def test_code_outside_the_allowed_directories_is_refused_before_it_runs(
 
 def test_commands_and_the_built_in_objective(tmp_path: Path) -> None:
     allowed = [tmp_path / "vetted"]
+    for directory in (tmp_path / "vetted" / "a", tmp_path / "other"):
+        directory.mkdir(parents=True)
+        (directory / "t.py").write_text("print('@hpo final 1')\n")
     check_allowed(ObjectiveSpec(), allowed)  # hpo's own training: always
     check_allowed(command_objective("python3 t.py", str(tmp_path / "vetted" / "a")), allowed)
     with pytest.raises(InvalidInputError, match="command runs code from"):
         check_allowed(command_objective("python3 t.py", str(tmp_path / "other")), allowed)
     check_allowed(command_objective("python3 t.py", "/anywhere"), None)  # no list: any
+
+
+def test_a_command_in_an_allowed_directory_running_code_from_elsewhere_is_refused(
+    tmp_path: Path, sqlite_url: str
+) -> None:
+    vetted, elsewhere = tmp_path / "vetted", tmp_path / "elsewhere"
+    vetted.mkdir()
+    elsewhere.mkdir()
+    write_module(elsewhere, "payload", "open('ran', 'w').close()\nprint('@hpo final 1')\n")
+    config = {
+        "config": {
+            "experimentName": "walked",
+            "maxTrialNum": 1,
+            "objective": {"command": f"python3 {elsewhere / 'payload.py'}"},
+        },
+        "search_space": SPACE,
+    }
+    (vetted / "space.json").write_text(json.dumps(config))
+    created = run_hpo("create-study", "--space", "space.json", storage=sqlite_url, cwd=vetted)
+    assert created.returncode == 0, created.stderr
+    refused = run_hpo(
+        "worker", "--study", "walked", "--allow-code", str(vetted), storage=sqlite_url, cwd=vetted
+    )
+    assert_one_line_error(refused, 2, f"runs python3 on {elsewhere / 'payload.py'}")
+    assert trials(sqlite_url, "walked") == [] and not (vetted / "ran").exists()
