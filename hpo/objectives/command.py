@@ -26,6 +26,7 @@ in ``hpo:error``.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -47,6 +48,8 @@ log = logging.getLogger("hpo.worker")
 
 SHIM = Path(__file__).with_name("shim")
 LOG_FILE = "trial.log"
+PARAMS_FILE = "params.json"  # HPO_PARAMS_FILE
+NNI_PARAMS_FILE = "parameter.cfg"  # what NNI's get_next_parameter reads
 
 __all__ = ["KILL_GRACE", "LOG_FILE", "SHIM", "CommandObjective", "detect_gpus", "gpu_setting"]
 
@@ -80,6 +83,15 @@ class CommandObjective(Objective):
                 self.max_seconds,
             )
             return CommandRun(launch, attempt, log_file).wait()
+
+    def close(self, attempt: Attempt) -> None:
+        """The trial is over for good: the files hpo wrote for it go (its params, NNI's
+        metrics file); what the command itself left there stays, and with it the directory."""
+        trial_dir = attempt.directory
+        for name in (PARAMS_FILE, NNI_PARAMS_FILE, METRICS_FILE):
+            (trial_dir / name).unlink(missing_ok=True)
+        with contextlib.suppress(OSError):  # not empty: the command's own files are there
+            (trial_dir / METRICS_FILE.parent).rmdir()
 
 
 def gpu_setting(gpus: int | None) -> str | None:
@@ -134,5 +146,5 @@ def _write_params(trial_dir: Path, params: dict[str, Any], attempt: Attempt) -> 
         "parameters": params,
         "parameter_index": 0,
     }
-    (trial_dir / "parameter.cfg").write_text(json.dumps(record), encoding="utf-8")
-    (trial_dir / "params.json").write_text(json.dumps(params), encoding="utf-8")
+    (trial_dir / NNI_PARAMS_FILE).write_text(json.dumps(record), encoding="utf-8")
+    (trial_dir / PARAMS_FILE).write_text(json.dumps(params), encoding="utf-8")

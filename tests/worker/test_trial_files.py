@@ -280,3 +280,46 @@ def test_workers_through_serve_storage_keep_logs_and_weights_in_the_database(
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
+
+
+def test_a_command_trial_leaves_nothing_behind_but_its_own_files(
+    tmp_path: Path, sqlite_url: str
+) -> None:
+    """A trial's directory lives until the trial is over: what hpo wrote there goes, what the
+    command wrote (its outputs, as NNI's users keep them) stays, until delete-study."""
+    script = (
+        "import json, os, pathlib\n"
+        "params = json.loads(os.environ['HPO_PARAMS'])\n"
+        "if params['x'] > 0.5:\n"
+        "    (pathlib.Path(os.environ['NNI_OUTPUT_DIR']) / 'model.txt').write_text('mine')\n"
+        "print('@hpo final', params['x'])\n"
+    )
+    (tmp_path / "train.py").write_text(script)
+    config = {
+        "config": {"maxTrialNum": 6, "objective": {"command": "python3 train.py"}},
+        "search_space": {"x": {"_type": "uniform", "_value": [0, 1]}},
+    }
+    (tmp_path / "space.json").write_text(json.dumps(config))
+    machine = _machine(tmp_path, "machine")
+    ran = run_hpo(
+        "run",
+        "--space",
+        "space.json",
+        "--name",
+        "tidy",
+        "--seed",
+        "3",
+        cwd=tmp_path,
+        env=hpo_env(sqlite_url, **machine),
+    )
+    assert ran.returncode == 0, ran.stderr
+    done = trials(sqlite_url, "tidy")
+    kept = {
+        str(p.relative_to(tmp_path)) for p in tmp_path.joinpath("machine").rglob("*") if p.is_file()
+    }
+    wrote = [t for t in done if t.params["x"] > 0.5]
+    assert wrote and len(wrote) < len(done)  # the seed gives both kinds of trial
+    assert len(kept) == len(wrote) and all(k.endswith("/model.txt") for k in kept), kept
+    deleted = run_hpo("delete-study", "tidy", "--yes", env=hpo_env(sqlite_url, **machine))
+    assert deleted.returncode == 0, deleted.stderr
+    assert not [p for p in tmp_path.joinpath("machine").rglob("*") if p.is_file()]
