@@ -24,6 +24,7 @@ from typing import BinaryIO, Protocol
 
 import sqlalchemy
 import sqlalchemy.dialects.mysql
+import sqlalchemy.exc
 from optuna.storages import BaseStorage, RDBStorage
 
 from hpo.optuna_compat import storage_backend
@@ -55,6 +56,9 @@ BLOBS = sqlalchemy.Table(
 
 class BlobStore(Protocol):
     """Chunks of bytes by kind and name, in the study's storage."""
+
+    def ensure_table(self) -> None:
+        """Make the store's table now, if it has one to make (``create-study``)."""
 
     def append(self, kind: str, name: str, data: bytes, study_id: int | None) -> None:
         """Add ``data`` at the end of the blob (a new chunk)."""
@@ -93,11 +97,24 @@ class SqlBlobStore:
         with self._lock:
             if not self._exists:
                 if create:
-                    _metadata.create_all(self._engine, checkfirst=True)
+                    self._create()
                     self._exists = True
                 else:
                     self._exists = sqlalchemy.inspect(self._engine).has_table(BLOBS.name)
         return self._exists
+
+    def _create(self) -> None:
+        """Make the table. Workers may race to: PostgreSQL then refuses all but one
+        ``CREATE TABLE`` (a duplicate type name), which finds the table made by another."""
+        try:
+            _metadata.create_all(self._engine, checkfirst=True)
+        except sqlalchemy.exc.DBAPIError:
+            if not sqlalchemy.inspect(self._engine).has_table(BLOBS.name):
+                raise
+
+    def ensure_table(self) -> None:
+        """Make the table now (``create-study``), rather than at a worker's first write."""
+        self._table_exists(create=True)
 
     def append(self, kind: str, name: str, data: bytes, study_id: int | None) -> None:
         if not data:

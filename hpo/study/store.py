@@ -13,6 +13,7 @@ from optuna.storages import BaseStorage
 
 from hpo import attrs, optuna_compat
 from hpo.errors import HpoError, StudyExistsError, StudyNotFoundError
+from hpo.storage import blob_store
 from hpo.study.clock import pause_clock
 from hpo.study.spec import StudySpec
 from hpo.text import first_line, kind
@@ -40,6 +41,9 @@ def create_study(storage: BaseStorage, spec: StudySpec, *, exist_ok: bool = Fals
         assert existing is not None
         return _reuse(storage, existing, spec, exist_ok)
     study_id = optuna_compat.study_id(study)
+    blobs = blob_store(storage)
+    if blobs is not None:  # now, not by workers racing to at their first trial's end
+        blobs.ensure_table()
     try:
         study.set_user_attr(attrs.SPEC, spec.to_json())
         # Plain Optuna and the dashboard then name the objectives (val_acc, num_params).
