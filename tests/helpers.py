@@ -9,6 +9,7 @@ import contextlib
 import json
 import logging
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -16,7 +17,7 @@ import tarfile
 import textwrap
 import time
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -93,6 +94,24 @@ def start_hpo(*args: str, storage: str, cwd: Path | None = None) -> subprocess.P
         cwd=cwd,
         env=hpo_env(storage),
     )
+
+
+@contextlib.contextmanager
+def serve_storage(database_url: str) -> Iterator[str]:
+    """``hpo serve-storage`` in front of the database, for as long as the block runs: its
+    ``grpc://`` URL."""
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "hpo", "serve-storage", "--host", "127.0.0.1", "--port", str(port)],
+        env=hpo_env(database_url),
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        yield f"grpc://127.0.0.1:{port}"
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
 
 
 def assert_one_line_error(

@@ -23,11 +23,10 @@ from hpo.optuna_compat import original_number
 from tests.helpers import (
     ROOT,
     counted,
-    free_port,
     hpo_create_study,
-    hpo_env,
     pg_admin,
     run_hpo,
+    serve_storage,
     start_hpo,
     trials,
     wait_for,
@@ -707,15 +706,7 @@ def test_workers_through_serve_storage_keep_the_budget_and_liveness(
     tmp_path: Path, pg_url: str
 ) -> None:
     _short_trials_study(tmp_path, pg_url, "proxied", 30, sleep=0.3)
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "hpo", "serve-storage", "--host", "127.0.0.1", "--port", str(port)],
-        env=hpo_env(pg_url),
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        grpc_url = f"grpc://127.0.0.1:{port}"
+    with serve_storage(pg_url) as grpc_url:
         workers = [
             start_hpo("worker", "--study", "proxied", storage=grpc_url, cwd=tmp_path)
             for _ in range(3)
@@ -734,6 +725,3 @@ def test_workers_through_serve_storage_keep_the_budget_and_liveness(
             assert w.returncode == 0, err
         everything = _assert_exact(pg_url, "proxied", 30)
         assert any(t.system_attrs.get("failed_trial") is not None for t in everything)
-    finally:
-        server.send_signal(signal.SIGTERM)
-        server.wait(timeout=30)

@@ -6,7 +6,6 @@ removes what the study owns; trial directories never collide between studies."""
 from __future__ import annotations
 
 import json
-import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -19,10 +18,10 @@ from hpo.study.spec import StudySpec
 from tests.helpers import (
     SEARCH_SPACES,
     assert_one_line_error,
-    free_port,
     hpo_create_study,
     hpo_env,
     run_hpo,
+    serve_storage,
     start_hpo,
     trials,
     wait_for,
@@ -246,15 +245,7 @@ def test_delete_study_removes_its_logs_weights_and_folder(tmp_path: Path, sqlite
 def test_workers_through_serve_storage_keep_logs_and_weights_in_the_database(
     tmp_path: Path, pg_url: str
 ) -> None:
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "hpo", "serve-storage", "--host", "127.0.0.1", "--port", str(port)],
-        env=hpo_env(pg_url),
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        grpc_url = f"grpc://127.0.0.1:{port}"
+    with serve_storage(pg_url) as grpc_url:
         ran = run_hpo(
             "run",
             "--space",
@@ -277,9 +268,6 @@ def test_workers_through_serve_storage_keep_logs_and_weights_in_the_database(
         assert best.returncode == 0, best.stderr
         through_proxy = run_hpo("logs", "proxied", "0", env=hpo_env(grpc_url))
         assert "epoch 1/1" in through_proxy.stdout
-    finally:
-        server.send_signal(signal.SIGTERM)
-        server.wait(timeout=30)
 
 
 def test_a_command_trial_leaves_nothing_behind_but_its_own_files(
