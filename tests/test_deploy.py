@@ -3,6 +3,7 @@ no credentials, and docker-compose accepts the compose file where the tool is in
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -268,43 +269,73 @@ def test_slurm_array_script() -> None:
 
 
 def test_slurm_script_activates_the_environment_it_names(tmp_path: Path) -> None:
-    """Run as a compute node would (hpo on no PATH): the worker is the venv's hpo."""
+    """Run as a compute node would (hpo on no PATH): the worker is the venv's hpo, with the
+    storage from the submitting shell or from ~/.hpo-env, labelled with its array task."""
     venv = tmp_path / "venv"
     subprocess.run(
         [sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120
     )
     (venv / "bin" / "hpo").write_text(
-        '#!/bin/sh\necho "$0 $* venv=$VIRTUAL_ENV storage=$HPO_STORAGE"\n'
+        '#!/bin/sh\necho "$0 $* venv=$VIRTUAL_ENV storage=$HPO_STORAGE '
+        'label=$HPO_WORKER_LABEL cache=$HPO_CACHE_DIR"\n'
     )
     (venv / "bin" / "hpo").chmod(0o755)
-    env_file = tmp_path / "hpo-env"
-    env_file.write_text("export HPO_STORAGE=postgresql+psycopg2://me@db/hpo\n")
+    home = tmp_path / "home"
+    home.mkdir()
     script = str(ROOT / "deploy" / "slurm" / "hpo-workers.sbatch")
-    base = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "HPO_ENV_FILE": str(env_file)}
-    ran = subprocess.run(
-        ["bash", script],
-        env={**base, "HPO_STUDY": "s1", "HPO_VENV": str(venv)},
-        capture_output=True,
-        text=True,
-        timeout=60,
+    task = {"SLURM_ARRAY_JOB_ID": "41", "SLURM_ARRAY_TASK_ID": "3", "SLURM_JOB_ID": "44"}
+    base = {"PATH": "/usr/bin:/bin", "HOME": str(home), "HPO_STUDY": "s1", "HPO_VENV": str(venv)}
+
+    def sbatch_run(**env: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            ["bash", script], env={**base, **env}, capture_output=True, text=True, timeout=60
+        )
+
+    def worker(storage: str, label: str = "41_3", cache: str = "/scratch/c") -> list[str]:
+        return [
+            f"{venv}/bin/hpo", "worker", "--study", "s1", "--stop-timeout", "20",
+            f"venv={venv}", f"storage={storage}", f"label={label}", f"cache={cache}",
+        ]  # fmt: skip
+
+    # HPO_STORAGE from the submitting shell, no ~/.hpo-env: it works.
+    exported = sbatch_run(
+        HPO_STORAGE="postgresql+psycopg2://me@db/a", SLURM_TMPDIR="/scratch", **task
     )
-    assert ran.returncode == 0, ran.stderr
-    assert ran.stdout.split() == [
-        f"{venv}/bin/hpo", "worker", "--study", "s1", "--stop-timeout", "20",
-        f"venv={venv}", "storage=postgresql+psycopg2://me@db/hpo",
-    ]  # fmt: skip
-    # No environment where it says: one line naming it, before anything runs.
-    missing = subprocess.run(
-        ["bash", script],
-        env={**base, "HPO_STUDY": "s1", "HPO_VENV": str(tmp_path / "nowhere")},
-        capture_output=True,
-        text=True,
-        timeout=60,
+    assert exported.returncode == 0, exported.stderr
+    assert exported.stdout.split() == worker(
+        "postgresql+psycopg2://me@db/a", cache=f"/scratch/hpo-cache-{os.getuid()}"
     )
-    assert missing.returncode == 2 and missing.stdout == ""
-    assert missing.stderr.strip() == (
-        f"error: no hpo in {tmp_path / 'nowhere'} "
-        "(set HPO_VENV to the virtual environment hpo is installed in)"
+    # From ~/.hpo-env; an exported one wins over the file's. Not an array: the job's id.
+    (home / ".hpo-env").write_text("export HPO_STORAGE=postgresql+psycopg2://me@db/file\n")
+    from_file = sbatch_run(HPO_CACHE_DIR="/scratch/c", SLURM_JOB_ID="44")
+    assert from_file.stdout.split() == worker("postgresql+psycopg2://me@db/file", label="44")
+    both = sbatch_run(
+        HPO_STORAGE="postgresql+psycopg2://me@db/a", HPO_CACHE_DIR="/scratch/c", **task
+    )
+    assert both.stdout.split() == worker("postgresql+psycopg2://me@db/a")
+    other = tmp_path / "other-env"
+    other.write_text("export HPO_STORAGE=postgresql+psycopg2://me@db/other\n")
+    named = sbatch_run(HPO_ENV_FILE=str(other), HPO_CACHE_DIR="/scratch/c", **task)
+    assert named.stdout.split() == worker("postgresql+psycopg2://me@db/other")
+    (home / ".hpo-env").unlink()
+
+    # What is missing is named in one line, before anything runs.
+    def refused(result: subprocess.CompletedProcess[str], error: str) -> None:
+        assert result.returncode == 2 and result.stdout == "", result
+        assert result.stderr.strip() == f"error: {error}"
+
+    refused(
+        sbatch_run(HPO_STORAGE="x", HPO_VENV=str(tmp_path / "nowhere")),
+        f"no hpo in {tmp_path / 'nowhere'} "
+        "(set HPO_VENV to the virtual environment hpo is installed in)",
+    )
+    refused(  # without it, hpo would make a SQLite study of its own in the working directory
+        sbatch_run(**task),
+        "HPO_STORAGE is not set (export it before sbatch, or set it in ~/.hpo-env)",
+    )
+    refused(
+        sbatch_run(HPO_ENV_FILE=str(tmp_path / "missing"), HPO_STORAGE="x"),
+        f"HPO_ENV_FILE names {tmp_path / 'missing'}, which does not exist",
     )
 
 
