@@ -45,6 +45,8 @@ COMMANDS = {
 }
 #: Tasks that fit on the node at once: CPUs, memory and GPUs are declared for this many.
 TASKS = 3
+#: slurmdbd's few rows need little: 26 MB on disk instead of MariaDB's default 120 MB.
+SMALL_DATABASE = ("--innodb-log-file-size=8M", "--innodb-buffer-pool-size=32M")
 #: Hang guards only: how long a daemon may take to come up, jobs to leave at the end.
 START_TIMEOUT = 300.0
 STOP_TIMEOUT = 120.0
@@ -193,6 +195,7 @@ class SlurmCluster:
                 "--user=root",
                 "--auth-root-authentication-method=normal",
                 "--skip-test-db",
+                *SMALL_DATABASE,
             ],
             capture_output=True,
             check=True,
@@ -208,7 +211,7 @@ class SlurmCluster:
             f"--port={ports['mariadb']}",
             f"--log-error={root / 'log' / 'mariadb.log'}",
             "--skip-log-bin",
-            "--innodb-buffer-pool-size=32M",
+            *SMALL_DATABASE,
         )
         self._await("mariadbd", listening(ports["mariadb"]))
         self._daemon("slurmdbd", "-D")

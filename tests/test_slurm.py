@@ -98,7 +98,7 @@ def test_an_array_of_workers_runs_the_study_through_a_cancelled_task(
     assert failed.user_attrs[attrs.ERROR] == "worker stopped by SIGTERM"
     [retry] = [t for t in everything if t.system_attrs.get("retry_history")]
     assert retry.system_attrs["retry_history"] == [cancelled.number]
-    assert retry in budget and retry.params == cancelled.params
+    assert retry in budget and retry.params == failed.params
     assert worker(retry) not in ("", task), (worker(retry), task)
     # ... from the state the cancelled task saved at the end of its epoch, in the shared
     # checkpoint directory (unless that epoch outlasted --stop-timeout on a slow machine).
