@@ -3,12 +3,12 @@
 Debian's Slurm and MUNGE, installed with apt-get where missing. Every daemon is a child of the
 test process with its files in one temporary directory: munged on its own socket and key, a
 MariaDB server of its own (slurmdbd's database, which ``sacct`` reads), slurmdbd, slurmctld
-and slurmd, each on a free port of 127.0.0.1; nothing of the machine's own services or files is
-used or changed. The node declares what ``deploy/slurm/hpo-workers.sbatch`` asks of each task
-(8 CPUs, 32 GB, one GPU) three times over, whatever the machine has (``config_overrides``), so
-that three tasks run at once with the script unchanged. Its GPUs are generic resources on
-placeholder device files: Slurm hands each task one (``CUDA_VISIBLE_DEVICES``), and hpo, finding
-no CUDA, trains on the CPU.
+and slurmd, each on a free port of 127.0.0.1; no service or configuration of the machine's own
+is used or changed (beyond installing the packages). The node declares what
+``deploy/slurm/hpo-workers.sbatch`` asks of each task (8 CPUs, 32 GB, one GPU) three times
+over, whatever the machine has (``config_overrides``), so that three tasks run at once with the
+script unchanged. Its GPUs are generic resources on placeholder device files: Slurm hands each
+task one (``CUDA_VISIBLE_DEVICES``), and hpo, finding no CUDA, trains on the CPU.
 """
 
 from __future__ import annotations
@@ -120,11 +120,18 @@ class SlurmCluster:
 
     # -- Slurm's commands ---------------------------------------------------------------------
 
-    def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        """One of Slurm's commands, against this cluster."""
+    def run(
+        self,
+        *args: str,
+        check: bool = True,
+        env: dict[str, str] | None = None,
+        cwd: Path | None = None,
+    ) -> subprocess.CompletedProcess[str]:
+        """One of Slurm's commands, against this cluster (with ``env``: a user's environment)."""
         done = subprocess.run(
             [self.bin[args[0]], *args[1:]],
-            env={**os.environ, **self.env},
+            env={**(os.environ if env is None else env), **self.env},
+            cwd=cwd,
             capture_output=True,
             text=True,
             timeout=STOP_TIMEOUT,  # a hang guard: each answers in well under a second
@@ -135,18 +142,9 @@ class SlurmCluster:
 
     def sbatch(self, *args: str, env: dict[str, str], cwd: Path) -> str:
         """Submit a job as a user would (their environment, their directory): its id."""
-        done = subprocess.run(
-            [self.bin["sbatch"], "--parsable", *args],
-            env={**env, **self.env},
-            cwd=cwd,
-            capture_output=True,
-            text=True,
-            timeout=STOP_TIMEOUT,
-        )
-        assert done.returncode == 0, f"sbatch: {done.stderr.strip()}\n{self.logs()}"
-        job = done.stdout.strip().split(";")[0]
-        self.jobs.append(job)
-        return job
+        job = self.run("sbatch", "--parsable", *args, env=env, cwd=cwd).stdout.strip()
+        self.jobs.append(job.split(";")[0])  # "ID;CLUSTER" where several clusters are known
+        return self.jobs[-1]
 
     def pids(self, task: str) -> list[int]:
         """The processes of a running array task (``JOB_TASK``, as squeue shows it)."""
