@@ -3,6 +3,7 @@ no credentials, and docker-compose accepts the compose file where the tool is in
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -41,16 +42,15 @@ def test_compose_has_postgres_dashboard_and_gpu_workers() -> None:
         assert depends_ok(service)
 
 
-def test_compose_gives_each_worker_its_own_gpu() -> None:
-    gpus = []
-    for name, worker in workers(compose()["services"]).items():
-        [device] = worker["deploy"]["resources"]["reservations"]["devices"]
-        assert device["driver"] == "nvidia" and device["capabilities"] == ["gpu"], name
-        # "count: 1" on one scaled service gives every replica the first GPU.
-        assert "count" not in device and len(device["device_ids"]) == 1, name
-        gpus.extend(device["device_ids"])
-        assert "container_name" not in worker
-    assert len(gpus) >= 2 and len(set(gpus)) == len(gpus)
+def test_compose_worker_uses_every_gpu_of_its_host() -> None:
+    # One service: a fixed list of per-GPU services leaves GPUs idle on a bigger host and asks
+    # for devices that do not exist on a smaller one.
+    [worker] = workers(compose()["services"]).values()
+    devices = worker["deploy"]["resources"]["reservations"]["devices"]
+    assert devices == [{"driver": "nvidia", "count": "all", "capabilities": ["gpu"]}]
+    # ... and one worker process per GPU inside it, each on its own.
+    assert "hpo worker" in worker["entrypoint"][2] and " --gpus all " in worker["entrypoint"][2]
+    assert "container_name" not in worker
 
 
 def test_compose_restart_keeps_a_workers_own_stop() -> None:
@@ -82,7 +82,7 @@ def test_compose_requires_hpo_study_only_when_a_worker_starts(tmp_path: Path) ->
             text=True,
         )
         assert started.stdout.split() == [
-            "hpo", "worker", "--study", "digits", "--stop-timeout", "20"
+            "hpo", "worker", "--study", "digits", "--gpus", "all", "--stop-timeout", "20"
         ]  # fmt: skip
         missing = subprocess.run(
             ["sh", "-c", script],
@@ -131,6 +131,28 @@ def test_docker_compose_accepts_the_file(tmp_path: Path) -> None:
         assert ("HPO_STUDY: digits" in result.stdout) == bool(extra)
 
 
+def test_compose_file_follows_the_compose_specification(tmp_path: Path) -> None:
+    """The Compose specification's JSON schema, as check-jsonschema ships it (pinned)."""
+    assert validate_compose(ROOT / "docker-compose.yml") == (0, "ok -- validation done")
+    # The schema is strict: a misspelt key is refused, so the pass above means something.
+    broken = compose()
+    broken["services"]["worker"]["deploy"]["resources"]["reservations"]["devices"][0]["cuont"] = 1
+    (tmp_path / "docker-compose.yml").write_text(yaml.safe_dump(broken))
+    code, out = validate_compose(tmp_path / "docker-compose.yml")
+    assert code == 1 and "'cuont' does not match" in out, out
+
+
+def validate_compose(path: Path) -> tuple[int, str]:
+    checked = subprocess.run(
+        [sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.compose-spec",
+         str(path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )  # fmt: skip
+    return checked.returncode, (checked.stdout + checked.stderr).strip()
+
+
 def k8s_docs() -> list[dict[str, Any]]:
     return [
         doc for path in sorted((ROOT / "deploy" / "k8s").glob("*.yaml")) for doc in load_all(path)
@@ -151,6 +173,8 @@ def test_kubernetes_manifests() -> None:
         ("Deployment", "hpo-postgres"),
         ("Job", "hpo-workers"),
         ("Job", "hpo-create-study"),
+        ("Deployment", "hpo-dashboard"),
+        ("Service", "hpo-dashboard"),
     } <= kinds
     job = named(docs, "Job", "hpo-workers")
     assert job["spec"]["completionMode"] == "Indexed"
@@ -165,6 +189,115 @@ def test_kubernetes_manifests() -> None:
     postgres = named(docs, "Deployment", "hpo-postgres")
     [pg] = postgres["spec"]["template"]["spec"]["containers"]
     assert pg["envFrom"] == [{"secretRef": {"name": "hpo-db"}}] and "readinessProbe" in pg
+
+
+#: The oldest Kubernetes the manifests are for (backoffLimitPerIndex is GA from 1.33; there a
+#: pod condition's status was still required), and the newest kubernetes-validate knows.
+KUBERNETES_VERSIONS = ("1.33", "1.37")
+#: What the manifests name the image with, until README's steps set the user's registry.
+K8S_IMAGE_NAME = "registry.example.org/hpo"
+
+
+def test_kubernetes_manifests_pass_kubernetes_validate_strict(tmp_path: Path) -> None:
+    manifests = sorted((ROOT / "deploy" / "k8s").glob("*.yaml"))
+    resources = sum(len(load_all(path)) for path in manifests)
+    for version in KUBERNETES_VERSIONS:
+        code, out = kubernetes_validate(version, *manifests)
+        assert code == 0, out
+        assert out.count("passed for resource") == resources, out
+    # Strict: a field the API does not know is refused, so the passes above mean something.
+    job = named(k8s_docs(), "Job", "hpo-workers")
+    job["spec"]["template"]["spec"]["containers"][0]["gpus"] = 1
+    (tmp_path / "workers.yaml").write_text(yaml.safe_dump(job))
+    code, out = kubernetes_validate(KUBERNETES_VERSIONS[-1], tmp_path / "workers.yaml")
+    assert code != 0 and "'gpus' was unexpected" in out, out
+
+
+def kubernetes_validate(version: str, *paths: Path) -> tuple[int, str]:
+    checked = subprocess.run(
+        [sys.executable, "-m", "kubernetes_validate", "--strict", "-k", version, *map(str, paths)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    return checked.returncode, checked.stdout + checked.stderr
+
+
+def hpo_version() -> str:
+    match = re.search(r'^version = "([^"]+)"$', (ROOT / "pyproject.toml").read_text(), re.M)
+    assert match
+    return match.group(1)
+
+
+def test_every_hpo_container_runs_an_image_the_cluster_can_pull() -> None:
+    """A registry's copy with hpo's version as its tag: never latest, which Kubernetes pulls
+    on every pod start (and a node without the registry leaves in ImagePullBackOff)."""
+    image = f"{K8S_IMAGE_NAME}:{hpo_version()}"
+    containers = [
+        c
+        for d in k8s_docs()
+        if d["kind"] in ("Job", "Deployment")
+        for c in d["spec"]["template"]["spec"]["containers"]
+        if c["name"] != "postgres"
+    ]
+    assert len(containers) == 3  # create-study, workers, dashboard
+    for container in containers:
+        assert container["image"] == image, container["name"]
+        assert container["imagePullPolicy"] == "IfNotPresent", container["name"]
+    # Compose builds the image on its own host, with the same tag.
+    images = {s["image"] for s in compose()["services"].values() if s["image"] != "postgres:16"}
+    assert images == {f"hpo:{hpo_version()}"}
+    for path in [ROOT / "docker-compose.yml", *(ROOT / "deploy").rglob("*")]:
+        if path.is_file():
+            assert ":latest" not in path.read_text(), path
+
+
+def test_readme_pushes_the_image_the_manifests_name(tmp_path: Path) -> None:
+    """README's commands build, tag and push the image and name it in every manifest."""
+    readme = (ROOT / "README.md").read_text()
+    block = re.search(r"<!-- deploy-image -->\s*```bash\n(.*?)```", readme, re.S)
+    assert block, "README.md has no deploy-image block"
+    lines = [line.strip() for line in block.group(1).splitlines()]
+    assert lines[0].startswith("IMAGE=") and lines[0].split()[0].endswith(f"/hpo:{hpo_version()}")
+    assert lines[1] == 'docker build -t "$IMAGE" . && docker push "$IMAGE"'
+    # Run the step that names it, on a copy of the manifests.
+    shutil.copytree(ROOT / "deploy" / "k8s", tmp_path / "deploy" / "k8s")
+    renamed = subprocess.run(
+        ["bash", "-c", lines[2]],
+        cwd=tmp_path,
+        env={"PATH": "/usr/bin:/bin", "IMAGE": "registry.test/team/hpo:9"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert renamed.returncode == 0, renamed.stderr
+    docs = [doc for path in (tmp_path / "deploy" / "k8s").glob("*.yaml") for doc in load_all(path)]
+    images = {
+        c["image"]
+        for d in docs
+        if d["kind"] in ("Job", "Deployment")
+        for c in d["spec"]["template"]["spec"]["containers"]
+    }
+    assert images == {"registry.test/team/hpo:9", "postgres:16"}
+
+
+def test_dashboard_is_served_inside_the_cluster_only() -> None:
+    docs = k8s_docs()
+    deployment = named(docs, "Deployment", "hpo-dashboard")
+    pod = deployment["spec"]["template"]
+    [container] = pod["spec"]["containers"]
+    args = container["args"]
+    assert args[0] == "dashboard" and option(args, "--host") == "0.0.0.0"  # for its Service
+    assert secret_storage(container) and "readinessProbe" in container
+    labels = pod["metadata"]["labels"]
+    assert deployment["spec"]["selector"]["matchLabels"] == labels
+    service = named(docs, "Service", "hpo-dashboard")["spec"]
+    # No login: a ClusterIP, reached through kubectl port-forward, never a LoadBalancer.
+    assert service.get("type", "ClusterIP") == "ClusterIP"
+    assert service["selector"] == labels
+    ports = {p["name"]: p["containerPort"] for p in container["ports"]}
+    [port] = service["ports"]
+    assert ports[port["targetPort"]] == int(str(option(args, "--port")))
 
 
 def test_kubernetes_jobs_are_valid_as_the_api_checks_them() -> None:
@@ -268,43 +401,73 @@ def test_slurm_array_script() -> None:
 
 
 def test_slurm_script_activates_the_environment_it_names(tmp_path: Path) -> None:
-    """Run as a compute node would (hpo on no PATH): the worker is the venv's hpo."""
+    """Run as a compute node would (hpo on no PATH): the worker is the venv's hpo, with the
+    storage from the submitting shell or from ~/.hpo-env, labelled with its array task."""
     venv = tmp_path / "venv"
     subprocess.run(
         [sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120
     )
     (venv / "bin" / "hpo").write_text(
-        '#!/bin/sh\necho "$0 $* venv=$VIRTUAL_ENV storage=$HPO_STORAGE"\n'
+        '#!/bin/sh\necho "$0 $* venv=$VIRTUAL_ENV storage=$HPO_STORAGE '
+        'label=$HPO_WORKER_LABEL cache=$HPO_CACHE_DIR"\n'
     )
     (venv / "bin" / "hpo").chmod(0o755)
-    env_file = tmp_path / "hpo-env"
-    env_file.write_text("export HPO_STORAGE=postgresql+psycopg2://me@db/hpo\n")
+    home = tmp_path / "home"
+    home.mkdir()
     script = str(ROOT / "deploy" / "slurm" / "hpo-workers.sbatch")
-    base = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "HPO_ENV_FILE": str(env_file)}
-    ran = subprocess.run(
-        ["bash", script],
-        env={**base, "HPO_STUDY": "s1", "HPO_VENV": str(venv)},
-        capture_output=True,
-        text=True,
-        timeout=60,
+    task = {"SLURM_ARRAY_JOB_ID": "41", "SLURM_ARRAY_TASK_ID": "3", "SLURM_JOB_ID": "44"}
+    base = {"PATH": "/usr/bin:/bin", "HOME": str(home), "HPO_STUDY": "s1", "HPO_VENV": str(venv)}
+
+    def sbatch_run(**env: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            ["bash", script], env={**base, **env}, capture_output=True, text=True, timeout=60
+        )
+
+    def worker(storage: str, label: str = "41_3", cache: str = "/scratch/c") -> list[str]:
+        return [
+            f"{venv}/bin/hpo", "worker", "--study", "s1", "--stop-timeout", "20",
+            f"venv={venv}", f"storage={storage}", f"label={label}", f"cache={cache}",
+        ]  # fmt: skip
+
+    # HPO_STORAGE from the submitting shell, no ~/.hpo-env: it works.
+    exported = sbatch_run(
+        HPO_STORAGE="postgresql+psycopg2://me@db/a", SLURM_TMPDIR="/scratch", **task
     )
-    assert ran.returncode == 0, ran.stderr
-    assert ran.stdout.split() == [
-        f"{venv}/bin/hpo", "worker", "--study", "s1", "--stop-timeout", "20",
-        f"venv={venv}", "storage=postgresql+psycopg2://me@db/hpo",
-    ]  # fmt: skip
-    # No environment where it says: one line naming it, before anything runs.
-    missing = subprocess.run(
-        ["bash", script],
-        env={**base, "HPO_STUDY": "s1", "HPO_VENV": str(tmp_path / "nowhere")},
-        capture_output=True,
-        text=True,
-        timeout=60,
+    assert exported.returncode == 0, exported.stderr
+    assert exported.stdout.split() == worker(
+        "postgresql+psycopg2://me@db/a", cache=f"/scratch/hpo-cache-{os.getuid()}"
     )
-    assert missing.returncode == 2 and missing.stdout == ""
-    assert missing.stderr.strip() == (
-        f"error: no hpo in {tmp_path / 'nowhere'} "
-        "(set HPO_VENV to the virtual environment hpo is installed in)"
+    # From ~/.hpo-env; an exported one wins over the file's. Not an array: the job's id.
+    (home / ".hpo-env").write_text("export HPO_STORAGE=postgresql+psycopg2://me@db/file\n")
+    from_file = sbatch_run(HPO_CACHE_DIR="/scratch/c", SLURM_JOB_ID="44")
+    assert from_file.stdout.split() == worker("postgresql+psycopg2://me@db/file", label="44")
+    both = sbatch_run(
+        HPO_STORAGE="postgresql+psycopg2://me@db/a", HPO_CACHE_DIR="/scratch/c", **task
+    )
+    assert both.stdout.split() == worker("postgresql+psycopg2://me@db/a")
+    other = tmp_path / "other-env"
+    other.write_text("export HPO_STORAGE=postgresql+psycopg2://me@db/other\n")
+    named = sbatch_run(HPO_ENV_FILE=str(other), HPO_CACHE_DIR="/scratch/c", **task)
+    assert named.stdout.split() == worker("postgresql+psycopg2://me@db/other")
+    (home / ".hpo-env").unlink()
+
+    # What is missing is named in one line, before anything runs.
+    def refused(result: subprocess.CompletedProcess[str], error: str) -> None:
+        assert result.returncode == 2 and result.stdout == "", result
+        assert result.stderr.strip() == f"error: {error}"
+
+    refused(
+        sbatch_run(HPO_STORAGE="x", HPO_VENV=str(tmp_path / "nowhere")),
+        f"no hpo in {tmp_path / 'nowhere'} "
+        "(set HPO_VENV to the virtual environment hpo is installed in)",
+    )
+    refused(  # without it, hpo would make a SQLite study of its own in the working directory
+        sbatch_run(**task),
+        "HPO_STORAGE is not set (export it before sbatch, or set it in ~/.hpo-env)",
+    )
+    refused(
+        sbatch_run(HPO_ENV_FILE=str(tmp_path / "missing"), HPO_STORAGE="x"),
+        f"HPO_ENV_FILE names {tmp_path / 'missing'}, which does not exist",
     )
 
 
