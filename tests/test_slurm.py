@@ -110,12 +110,15 @@ def test_an_array_of_workers_runs_the_study_through_a_cancelled_task(
     assert len(everything) == MAX_TRIALS + 1
     print(f"trial {cancelled.number} cancelled on task {task}, finished as #{retry.number}")
 
-    # Another machine's view: only the database in common with the nodes. (Until weights are
-    # stored in the database, this passes because the test's cache is the nodes' cache.)
+    # Another machine's view: only the database in common with the nodes (its own HOME and
+    # cache: the weights and logs come from the database).
     elsewhere = tmp_path / "elsewhere"
-    elsewhere.mkdir()
-    best = run_hpo("best", name, "--weights", "best.pt", storage=pg_url, cwd=elsewhere)
+    (elsewhere / "cache").mkdir(parents=True)
+    coordinator = hpo_env(pg_url, HOME=str(elsewhere), HPO_CACHE_DIR=str(elsewhere / "cache"))
+    best = run_hpo("best", name, "--weights", "best.pt", cwd=elsewhere, env=coordinator)
     assert best.returncode == 0, best.stderr
+    log = run_hpo("logs", name, str(retry.number), cwd=elsewhere, env=coordinator)
+    assert log.returncode == 0 and "epoch 3/3" in log.stdout, log
     weights = elsewhere / "best.pt"
     assert weights.stat().st_size > 0 and zipfile.is_zipfile(weights)  # torch.save's format
 
