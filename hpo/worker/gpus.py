@@ -3,7 +3,8 @@
 Each child is a plain ``hpo worker`` with ``CUDA_VISIBLE_DEVICES`` set to its GPU, so it sees
 one device and keeps its data set and model code warm from trial to trial. A child that dies
 (killed by the kernel for memory, a crashed driver) is started again after a pause; a child
-that ends cleanly (budget spent, study stopped) is not. The storage URL reaches each child
+that ends cleanly (budget spent, study stopped) is not, nor one that stopped itself with an
+error (exit 1 or 2: trials failing in a row, its data missing). The storage URL reaches each child
 through a pipe (``HPO_STORAGE_FD``), never its environment or command line, where the trials
 it runs could read it. SIGTERM / Ctrl-C is passed on to every
 child (each stops after its current epoch); a second one is passed on too, and they exit now.
@@ -32,6 +33,8 @@ log = logging.getLogger("hpo.gpus")
 MAX_RESTARTS = 5
 RESTART_WINDOW = 120.0
 RESTART_PAUSE = 2.0
+#: hpo's own exit codes of a worker that decided to stop (``hpo.errors``): never restarted.
+STOPPED_ITSELF = (1, 2)
 
 
 def parse_gpus(value: str) -> list[str]:
@@ -136,7 +139,9 @@ class Supervisor:
                 signal.signal(s, handler)
         failed = [s.label for s in self.slots if s.failed]
         if failed:
-            log.error("workers that kept dying were given up: %s", ", ".join(failed))
+            log.error(
+                "workers given up (an error, or dying again and again): %s", ", ".join(failed)
+            )
             return 1
         if self.signals > 1 and self.signal is not None:
             return 128 + self.signal
@@ -172,6 +177,12 @@ class Supervisor:
             return
         if code == 0 or self.signals:
             slot.done = True
+            return
+        if code in STOPPED_ITSELF:
+            # It stopped for a reason it gave in one line (trials failing in a row, data
+            # missing, the study deleted): starting it again would only repeat that.
+            log.error("worker %s stopped with code %d: not starting it again", slot.label, code)
+            slot.done = slot.failed = True
             return
         now = time.monotonic()
         slot.deaths = [t for t in slot.deaths if now - t < RESTART_WINDOW] + [now]

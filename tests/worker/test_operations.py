@@ -22,8 +22,10 @@ from optuna.trial import TrialState
 from hpo.optuna_compat import original_number
 from tests.helpers import (
     ROOT,
+    SEARCH_SPACES,
     counted,
     hpo_create_study,
+    hpo_env,
     pg_admin,
     run_hpo,
     serve_storage,
@@ -626,6 +628,34 @@ def test_gpu_supervisor_runs_one_worker_per_slot_and_restarts_a_dead_one(
     done = [t for t in everything if t.state == TrialState.COMPLETE]
     assert {t.user_attrs["hpo:metrics"]["gpu"] for t in done} == {0.0, 1.0}
     assert (tmp_path / "crashed-once").exists()
+
+
+def test_a_gpu_worker_that_stops_itself_is_not_started_again(
+    tmp_path: Path, sqlite_url: str
+) -> None:
+    """A child that exits 1 or 2 said why (here: this machine lacks the data set); starting it
+    again would only say it again (or fail ten more trials)."""
+    created = run_hpo(
+        "create-study",
+        "--space",
+        str(SEARCH_SPACES / "cifar10_simplecnn_lr.json"),
+        "-p",
+        f"data_dir={tmp_path / 'missing'}",
+        "--name",
+        "nodata",
+        storage=sqlite_url,
+    )
+    assert created.returncode == 0, created.stderr
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "nvidia-smi").write_text("#!/bin/sh\nprintf '0\\n1\\n'\n")
+    (bin_dir / "nvidia-smi").chmod(0o755)
+    env = hpo_env(sqlite_url, PATH=f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    result = run_hpo("worker", "--study", "nodata", "--gpus", "all", env=env)
+    assert result.returncode == 1, result.stderr
+    assert result.stderr.count("cannot run the trials") == 2  # once per GPU, not again
+    assert "exited with code" not in result.stderr  # never restarted
+    assert "gpu0 stopped with code 1: not starting it again" in result.stderr
 
 
 @pytest.mark.parametrize("gpus", ["all", "99", "0"])
