@@ -533,9 +533,22 @@ def test_32_workers_stay_within_a_bounded_number_of_connections(
 ) -> None:
     _short_trials_study(tmp_path, pg_url, "many", 320, sleep=0.05)
     database = pg_url.rsplit("/", 1)[1]
-    workers = [
-        start_hpo("worker", "--study", "many", storage=pg_url, cwd=tmp_path) for _ in range(32)
-    ]
+    # Each worker's stderr goes to a file: a pipe nobody reads while 32 workers run would
+    # block a talkative worker (and the test with it) once it filled up.
+    logs = [tmp_path / f"worker-{i}.err" for i in range(32)]
+    workers = []
+    for log in logs:
+        with log.open("w") as err:
+            workers.append(
+                subprocess.Popen(
+                    [sys.executable, "-m", "hpo", "worker", "--study", "many"],
+                    stdout=subprocess.DEVNULL,
+                    stderr=err,
+                    text=True,
+                    cwd=tmp_path,
+                    env=hpo_env(pg_url),
+                )
+            )
     from tests.helpers import admin_connection
 
     conn = admin_connection()
@@ -546,12 +559,24 @@ def test_32_workers_stay_within_a_bounded_number_of_connections(
             peak = max(peak, cur.fetchone()[0])
         time.sleep(0.1)
     conn.close()
-    errors = [w.communicate()[1] for w in workers]
-    assert all(w.returncode == 0 for w in workers), [e for e in errors if "error" in e][:2]
-    assert not any("too many clients" in e for e in errors)
+    errors = [log.read_text() for log in logs]
+    # Every worker that did not exit 0, with its exit code (negative: killed by that signal)
+    # and the end of its stderr: the cause, not just that something failed.
+    failed = [
+        f"worker {i} (pid {w.pid}) exited {w.returncode}:\n{_tail(err)}"
+        for i, (w, err) in enumerate(zip(workers, errors, strict=True))
+        if w.returncode != 0
+    ]
+    assert not failed, "\n\n".join(failed)
+    crowded = [_tail(e) for e in errors if "too many clients" in e]
+    assert not crowded, "\n\n".join(crowded)
     _assert_exact(pg_url, "many", 320)
     print(f"peak connections of 32 workers: {peak}")
     assert peak <= 2 * 32
+
+
+def _tail(stderr: str, lines: int = 15) -> str:
+    return "\n".join(stderr.splitlines()[-lines:])
 
 
 # -- GPU workers (the supervisor, on CPU) ---------------------------------------------------------
