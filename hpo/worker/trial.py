@@ -161,13 +161,8 @@ def run_trial(ctx: TrialContext, trial: optuna.Trial) -> TrialEnd:
         except (AttemptInterrupted, KeyboardInterrupt):
             reason = f"worker stopped by {ctx.stop.name or 'an interrupt'}"
             end = _requeue(ctx, trial, reporter, reason, started, params)
-        except TrialLostError:
-            log.warning(
-                "trial %d was failed by another worker while it ran here (its heartbeat was "
-                "lost); it will be retried: moving on",
-                trial.number,
-            )
-            end = TrialEnd("lost")
+        except (TrialLostError, UpdateFinishedTrialError):  # the latter: sampling its params
+            end = _lost(trial)
         except (Exception, SystemExit) as exc:
             # sys.exit() in a trial's code ends that trial, not the worker (nor its heartbeat).
             failure = failure_of(exc) if isinstance(exc, Exception) else _exited(exc)
@@ -226,7 +221,8 @@ def _finish(
         _record(ctx, trial, attrs.ERROR, error)
     if trace:
         _record(ctx, trial, attrs.TRACEBACK, trace[-TRACEBACK_KEPT:])
-    ctx.retry("recording the result", lambda: compat.tell(ctx.study, trial, values, state))
+    if not ctx.retry("recording the result", lambda: compat.tell(ctx.study, trial, values, state)):
+        return _lost(trial)  # failed by another worker meanwhile: its result is not this one
     if state == TrialState.COMPLETE:
         end = TrialEnd("complete")
         what = "COMPLETE " + ", ".join(number(v) for v in values or [])
@@ -238,6 +234,15 @@ def _finish(
         what = f"FAIL: {error}"
     ctx.progress.trial(trial.number, what, started, params, values)
     return end
+
+
+def _lost(trial: optuna.Trial) -> TrialEnd:
+    log.warning(
+        "trial %d was failed by another worker while it ran here (its heartbeat was "
+        "lost); it will be retried: moving on",
+        trial.number,
+    )
+    return TrialEnd("lost")
 
 
 def _requeue(
