@@ -44,7 +44,7 @@ from hpo.tuners import build_pruner, build_sampler, kind_of
 from hpo.worker.liveness import REQUEUEING, StaleTrialWatch, retry_callback
 from hpo.worker.progress import REFRESH, Progress
 from hpo.worker.signals import GracefulStop
-from hpo.worker.trial import TrialContext, TrialEnd, run_trial
+from hpo.worker.trial import TrialContext, TrialEnd, run_trial, worker_name
 
 log = logging.getLogger("hpo.worker")
 
@@ -282,7 +282,8 @@ class Worker:
             try:
                 if storage is None:
                     return self.study.ask()
-                with storage.claiming(token):
+                # hpo:worker is written with the claim, in its transaction (run_trial: else).
+                with storage.claiming(token, {attrs.WORKER: worker_name()}):
                     return self.study.ask()
             except BudgetExhausted:
                 return None

@@ -141,7 +141,8 @@ def run_trial(ctx: TrialContext, trial: optuna.Trial) -> TrialEnd:
     # The heartbeat runs until the result is recorded, through any storage outage.
     with Heartbeat(ctx.storage, compat.trial_id(trial), spec.liveness.heartbeat_interval):
         try:
-            _record(ctx, trial, attrs.WORKER, worker_name())
+            if frozen.user_attrs.get(attrs.WORKER) != worker_name():  # not set with the claim
+                _record(ctx, trial, attrs.WORKER, worker_name())
             # A stop now (a second signal) may interrupt it from here: an interrupted trial is
             # failed and queued again below, never left RUNNING.
             ctx.stop.in_objective = True

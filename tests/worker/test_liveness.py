@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import pytest
 from optuna.storages import InMemoryStorage
 from optuna.trial import FrozenTrial, TrialState
 
-from hpo import attrs
+from hpo import attrs, env
 from hpo.optuna_compat import RETRY_OF, enter_optimize_loop, trial_id
 from hpo.storage import HpoRDBStorage, open_storage
 from hpo.study import Overrides, StudySpec, build_spec, create_study, parse_config
@@ -180,6 +181,8 @@ def test_a_trial_failed_by_another_worker_as_its_result_is_recorded_is_lost_not_
                 failed.append(trial.number)
                 assert fail_stale(storage, trial_id(trial), GRACE)
                 retry_callback(spec)(study, storage.get_trial(trial_id(trial)))
+                # The retry inherits hpo:worker; its claim must say who runs it now.
+                monkeypatch.setenv(env.WORKER_LABEL, "next")
             super().after_trial(study, trial, state, values)
 
     worker.study.sampler = FailedAsItEnds(seed=1)
@@ -192,3 +195,5 @@ def test_a_trial_failed_by_another_worker_as_its_result_is_recorded_is_lost_not_
     [retry] = [t for t in trials.values() if t.system_attrs.get(RETRY_OF) == lost.number]
     assert retry.state == TrialState.COMPLETE and retry.params == lost.params
     assert len(trials) == 4
+    assert lost.user_attrs[attrs.WORKER] == socket.gethostname()
+    assert retry.user_attrs[attrs.WORKER] == f"{socket.gethostname()}/next"
