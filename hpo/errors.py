@@ -62,5 +62,13 @@ class ObjectiveLoadError(HpoError):
     """The objective named in a study spec cannot be imported on this machine."""
 
 
+class StoppedBySignalError(HpoError):
+    """A command stopped by a signal after undoing what it had done: exits 128 + the signal."""
+
+    def __init__(self, signum: int, message: str) -> None:
+        super().__init__(message)
+        self.exit_code = 128 + signum
+
+
 class BudgetExhausted(Exception):  # noqa: N818  (a signal, not an error)
     """Raised by the storage when a study's trial budget leaves no room for a new trial."""
