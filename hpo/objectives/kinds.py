@@ -43,6 +43,9 @@ class ObjectiveKind:
     load: Callable[[ObjectiveSpec, Sequence[Metric]], Objective]
     #: Checks (and completes) a study's fixed params at create-study.
     check_params: ParamCheck
+    #: Whether its trials write files into their own directories (which a worker must then
+    #: be able to write).
+    keeps_trial_files: bool = False
 
 
 TRAINING = ObjectiveKind(
@@ -50,9 +53,12 @@ TRAINING = ObjectiveKind(
     TRAINING_METRIC,
     lambda spec, metrics: TrainingObjective(metrics),
     check_training_params,
+    keeps_trial_files=True,
 )
 FUNCTION = ObjectiveKind("function", DEFAULT_METRIC, FunctionObjective, _no_check)
-COMMAND = ObjectiveKind("command", DEFAULT_METRIC, CommandObjective, _no_check)
+COMMAND = ObjectiveKind(
+    "command", DEFAULT_METRIC, CommandObjective, _no_check, keeps_trial_files=True
+)
 
 
 def kind_of(spec: ObjectiveSpec) -> ObjectiveKind:

@@ -26,6 +26,7 @@ from optuna.trial import TrialState
 from hpo import attrs
 from hpo import optuna_compat as compat
 from hpo.errors import BudgetExhausted, HpoError
+from hpo.objectives import kind_of as objective_kind
 from hpo.objectives import load_objective
 from hpo.objectives.allowed import allowed_directories, check_allowed
 from hpo.storage import HpoRDBStorage, StorageRetry, state_counts
@@ -41,10 +42,11 @@ from hpo.study import (
 from hpo.study.store import spec_from_stored
 from hpo.text import duration
 from hpo.tuners import build_pruner, build_sampler, kind_of
+from hpo.worker.disk import check_trials_root, where_trials_live
 from hpo.worker.liveness import REQUEUEING, StaleTrialWatch, retry_callback
 from hpo.worker.progress import REFRESH, Progress
 from hpo.worker.signals import GracefulStop
-from hpo.worker.trial import TrialContext, TrialEnd, run_trial, worker_name
+from hpo.worker.trial import TrialContext, TrialEnd, run_trial, trial_directory, worker_name
 
 log = logging.getLogger("hpo.worker")
 
@@ -122,6 +124,10 @@ class Worker:
         # Before importing or running anything the study names (--allow-code).
         check_allowed(self.spec.objective, allowed_directories())
         self.objective = load_objective(self.spec.objective, self.spec.metrics)
+        if objective_kind(self.spec.objective).keeps_trial_files:
+            # Before any trial: a full or unwritable disk would fail every one, each in turn.
+            root = trial_directory(self.spec, 0).parent
+            check_trials_root(root, where_trials_live(self.spec))
         self.progress = Progress(self.study, self.spec)
         self._consecutive_failures = 0
         self._last_error = ""

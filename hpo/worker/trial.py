@@ -36,12 +36,14 @@ from optuna.trial import TrialState
 
 from hpo import attrs, env
 from hpo import optuna_compat as compat
+from hpo.errors import HpoError
 from hpo.objectives import Attempt, AttemptInterrupted, Failure, Objective, Outcome, failure_of
 from hpo.space import Space
 from hpo.storage import StorageRetry
 from hpo.study import StudySpec, derive_seed
 from hpo.text import number
 from hpo.tuners import pruning_schedule
+from hpo.worker.disk import unwritable_directory
 from hpo.worker.liveness import Heartbeat, retry_callback
 from hpo.worker.progress import Progress, tagged
 from hpo.worker.reporter import TrialLostError, WorkerReporter
@@ -165,6 +167,15 @@ def run_trial(ctx: TrialContext, trial: optuna.Trial) -> TrialEnd:
         except (TrialLostError, UpdateFinishedTrialError):  # the latter: sampling its params
             end = _lost(trial)
         except (Exception, SystemExit) as exc:
+            problem = unwritable_directory(exc, attempt.directory)
+            if problem is not None:  # the disk's fault, not the trial's: see hpo.worker.disk
+                del exc
+                _requeue(ctx, trial, reporter, problem, started, params)
+                raise HpoError(
+                    f"trial {trial.number} stopped this worker: {problem}; the trial is queued "
+                    f"again (every trial here would fail the same): make room or fix the "
+                    f"permissions under {attempt.directory.parent}"
+                ) from None
             # sys.exit() in a trial's code ends that trial, not the worker (nor its heartbeat).
             failure = failure_of(exc) if isinstance(exc, Exception) else _exited(exc)
             trace = traceback.format_exc()
