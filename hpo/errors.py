@@ -54,6 +54,10 @@ class StudyNotFoundError(HpoError):
     """No study of that name exists in the storage."""
 
 
+class StudyDeletedError(StudyNotFoundError):
+    """The study was deleted (``hpo delete-study``) while a worker ran it."""
+
+
 class StudyExistsError(InvalidInputError):
     """A study of that name exists already, with a different spec."""
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from hpo.storage.open import open_storage
 from hpo.storage.rdb import HpoRDBStorage, state_counts
-from hpo.storage.retry import StorageRetry, reset_session
+from hpo.storage.retry import StorageRetry, StudyRetry, reset_session
 from hpo.storage.transient import is_transient
 from hpo.storage.url import (
     DEFAULT_URL,
@@ -28,6 +28,7 @@ __all__ = [
     "DEFAULT_URL",
     "HpoRDBStorage",
     "StorageRetry",
+    "StudyRetry",
     "describe_db_error",
     "engine_options",
     "is_transient",

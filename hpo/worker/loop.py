@@ -29,7 +29,7 @@ from hpo.errors import BudgetExhausted, HpoError
 from hpo.objectives import kind_of as objective_kind
 from hpo.objectives import load_objective
 from hpo.objectives.allowed import allowed_directories, check_allowed
-from hpo.storage import HpoRDBStorage, StorageRetry, state_counts
+from hpo.storage import HpoRDBStorage, StorageRetry, StudyRetry, state_counts
 from hpo.study import (
     budget_text,
     derive_seed,
@@ -94,6 +94,10 @@ class Worker:
         self.stop = stop or GracefulStop(stop_timeout)  # a group worker shares one
         self.study_id, self.spec = self.retry(
             "loading the study", lambda: load_spec(storage, study_name)
+        )
+        # From here on, a study deleted under the worker stops it in one line.
+        self.retry = StudyRetry(
+            storage_patience, storage=storage, study_id=self.study_id, study_name=study_name
         )
         self.index = (
             self.retry("registering", lambda: storage.register_worker(self.study_id))

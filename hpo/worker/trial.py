@@ -36,7 +36,7 @@ from optuna.trial import TrialState
 
 from hpo import attrs, env
 from hpo import optuna_compat as compat
-from hpo.errors import HpoError
+from hpo.errors import HpoError, StudyDeletedError
 from hpo.objectives import Attempt, AttemptInterrupted, Failure, Objective, Outcome, failure_of
 from hpo.space import Space
 from hpo.storage import StorageRetry
@@ -166,6 +166,10 @@ def run_trial(ctx: TrialContext, trial: optuna.Trial) -> TrialEnd:
             end = _requeue(ctx, trial, reporter, reason, started, params)
         except (TrialLostError, UpdateFinishedTrialError):  # the latter: sampling its params
             end = _lost(trial)
+        except StudyDeletedError:
+            # Nothing is left to record it in, and no retry of it will ever come.
+            ctx.objective.close(attempt)
+            raise
         except (Exception, SystemExit) as exc:
             problem = unwritable_directory(exc, attempt.directory)
             if problem is not None:  # the disk's fault, not the trial's: see hpo.worker.disk

@@ -1,7 +1,6 @@
-"""A worker whose environment fails under it: its trials' disk full or read-only.
-
-Real worker processes; the disk is a real small filesystem (a tmpfs of a given size, which
-needs root: the tests that need one skip without it, saying so)."""
+"""A worker whose environment fails under it: its study deleted, its trials' disk full or
+read-only. Real worker processes; the disk is a real small filesystem (a tmpfs of a given
+size, which needs root: the tests that need one skip without it, saying so)."""
 
 from __future__ import annotations
 
@@ -19,7 +18,10 @@ from tests.helpers import (
     assert_one_line_error,
     hpo_create_study,
     run_hpo,
+    start_hpo,
     trials,
+    wait_for,
+    write_module,
 )
 
 #: A worker's patience on a busy machine (see test_operations.PATIENCE).
@@ -34,6 +36,50 @@ DIGITS = {
     "momentum": 0.9,
     "lr": 0.05,
 }
+
+
+# -- the study deleted under its workers ----------------------------------------------------------
+
+
+def test_a_worker_whose_study_is_deleted_stops_in_one_line(
+    tmp_path: Path, storage_url: str
+) -> None:
+    write_module(
+        tmp_path,
+        "slow",
+        """
+        import time
+        from pathlib import Path
+
+        def run(params, report):
+            Path("running").touch()
+            for epoch in range(1, 1000):
+                time.sleep(0.1)
+                report(params["x"], epoch)
+            return params["x"]
+        """,
+    )
+    config = {
+        "config": {"experimentName": "doomed", "maxTrialNum": 5, "model": "slow"},
+        "search_space": {"x": {"_type": "uniform", "_value": [0, 1]}},
+    }
+    hpo_create_study(tmp_path, config, storage_url)
+    worker = start_hpo("worker", "--study", "doomed", storage=storage_url, cwd=tmp_path)
+    try:
+        wait_for(
+            lambda: worker.poll() is not None or (tmp_path / "running").exists(),
+            PATIENCE,
+            "a trial to run",
+        )
+        assert worker.poll() is None, worker.communicate()
+        deleted = run_hpo("delete-study", "doomed", "--yes", storage=storage_url)
+        assert deleted.returncode == 0, deleted.stderr
+        out, err = worker.communicate(timeout=PATIENCE)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+    result = subprocess.CompletedProcess(worker.args, worker.returncode, out, err)
+    assert_one_line_error(result, 1, "study 'doomed' was deleted")
 
 
 # -- the trials' disk ------------------------------------------------------------------------------
