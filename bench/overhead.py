@@ -134,7 +134,6 @@ def run_worker(
         stats = pstats.Stats(profiler, stream=sys.stderr).sort_stats("cumulative")
         stats.print_stats(40)
         stats.print_callees(r"study.py:\d+\((ask|tell)\)")
-        stats.print_callees(r"_tell.py:\d+\(_tell_with_warning\)")
     else:
         loop()
     span = {"start": started, "end": time.time(), "statements": len(statements)}
