@@ -12,7 +12,9 @@ Each process imports everything first and starts its loop at a common moment, so
 start-up is not counted. For every N the table gives wall-clock ms per trial (the study's
 throughput), worker-ms per trial (wall × N / T: what one trial costs one worker) and the ratio
 hpo / plain; the last line is the headline. ``--profile`` prints where one hpo worker spends
-its time (cProfile, cumulative).
+its time (cProfile, cumulative). Every process also counts the SQL statements it sends while
+its loop runs (SQLAlchemy's ``before_cursor_execute``, background threads included): the table
+gives them per trial made, the load each trial puts on the shared database.
 
     python bench/overhead.py [--trials 1000] [--workers 1,4,16] [--sampler random|tpe]
 """
@@ -119,7 +121,9 @@ def run_worker(
         def loop() -> None:
             loaded.optimize(objective_plain, callbacks=[MaxTrialsCallback(trials, states=None)])
 
+    statements = count_statements()
     time.sleep(max(0.0, start_at - time.time()))
+    statements.clear()  # what the loading sent is not per trial
     started = time.time()
     if profile:
         import cProfile
@@ -130,13 +134,26 @@ def run_worker(
         stats = pstats.Stats(profiler, stream=sys.stderr).sort_stats("cumulative")
         stats.print_stats(40)
         stats.print_callees(r"study.py:\d+\((ask|tell)\)")
-        stats.print_callees(r"_tell.py:\d+\(_tell_with_warning\)")
     else:
         loop()
-    span = {"start": started, "end": time.time()}
+    span = {"start": started, "end": time.time(), "statements": len(statements)}
     if mode == "hpo":
         span |= {"trials": len(finished), "last_finish": finished[-1] if finished else started}
     print(json.dumps(span))
+
+
+def count_statements() -> list[None]:
+    """A list that grows by one for every SQL statement any engine of this process sends."""
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    sent: list[None] = []
+
+    @event.listens_for(Engine, "before_cursor_execute")
+    def _sent(*_: Any) -> None:
+        sent.append(None)
+
+    return sent
 
 
 # -- the comparison ----------------------------------------------------------------------------
@@ -184,10 +201,11 @@ def create(mode: str, url: str, study: str, trials: int, sampler: str) -> None:
 
 def measure(
     mode: str, workers: int, trials: int, sampler: str, profile: bool = False
-) -> tuple[float, int]:
-    """Seconds of the run and the number of trials it created."""
+) -> tuple[float, int, float]:
+    """Seconds of the run, the number of trials it created and SQL statements per trial."""
     spans, created = run_processes(mode, workers, trials, sampler, profile)
-    return max(s["end"] for s in spans) - min(s["start"] for s in spans), created
+    seconds = max(s["end"] for s in spans) - min(s["start"] for s in spans)
+    return seconds, created, sum(s["statements"] for s in spans) / max(created, 1)
 
 
 def run_processes(
@@ -312,20 +330,22 @@ def main() -> None:
         "hpo worker-ms",
         "hpo/plain",
         "trials made",
+        "SQL/trial (plain / hpo)",
     )
-    print("{:>7} {:>14} {:>12} {:>15} {:>13} {:>9} {:>12}".format(*header))
+    print("{:>7} {:>14} {:>12} {:>15} {:>13} {:>9} {:>12} {:>23}".format(*header))
     ratios = []
     for n in counts:
         # Alternate the order, so that drift on a noisy machine does not favour one side.
         first, second = ("plain", "hpo") if n % 2 else ("hpo", "plain")
         results = {first: measure(first, n, args.trials, args.sampler)}
         results[second] = measure(second, n, args.trials, args.sampler)
-        (plain_s, plain_n), (hpo_s, hpo_n) = results["plain"], results["hpo"]
+        (plain_s, plain_n, plain_sql), (hpo_s, hpo_n, hpo_sql) = results["plain"], results["hpo"]
         plain_ms, hpo_ms = 1000 * plain_s / args.trials, 1000 * hpo_s / args.trials
         ratios.append(hpo_ms / plain_ms)
         print(
             f"{n:>7} {plain_ms:>14.1f} {hpo_ms:>12.1f} {plain_ms * n:>15.1f} {hpo_ms * n:>13.1f} "
-            f"{hpo_ms / plain_ms:>9.2f} {f'{plain_n} / {hpo_n}':>12}"
+            f"{hpo_ms / plain_ms:>9.2f} {f'{plain_n} / {hpo_n}':>12} "
+            f"{f'{plain_sql:.1f} / {hpo_sql:.1f}':>23}"
         )
     summary = ", ".join(f"{n} workers {r:.2f}" for n, r in zip(counts, ratios, strict=True))
     print(f"hpo/plain ms per trial: {summary}")

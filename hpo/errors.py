@@ -54,12 +54,24 @@ class StudyNotFoundError(HpoError):
     """No study of that name exists in the storage."""
 
 
+class StudyDeletedError(StudyNotFoundError):
+    """The study was deleted (``hpo delete-study``) while a worker ran it."""
+
+
 class StudyExistsError(InvalidInputError):
     """A study of that name exists already, with a different spec."""
 
 
 class ObjectiveLoadError(HpoError):
     """The objective named in a study spec cannot be imported on this machine."""
+
+
+class StoppedBySignalError(HpoError):
+    """A command stopped by a signal after undoing what it had done: exits 128 + the signal."""
+
+    def __init__(self, signum: int, message: str) -> None:
+        super().__init__(message)
+        self.exit_code = 128 + signum
 
 
 class BudgetExhausted(Exception):  # noqa: N818  (a signal, not an error)

@@ -9,12 +9,14 @@ it knows.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import torch
 from torch import nn
 
 from training.models import ModelSpec
+from training.state import save_whole
 
 CHECKPOINT_FORMAT = "hpo-training-checkpoint"
 
@@ -41,10 +43,11 @@ def save_checkpoint(
     **info: object,
 ) -> None:
     """``mean`` and ``std``: the statistics the model's inputs were normalised with (a
-    loader without them feeds the model its own data's)."""
+    loader without them feeds the model its own data's). Written whole or not at all, with
+    one clear error on a full disk (``save_whole``)."""
     stats = {} if mean is None or std is None else {"mean": _values(mean), "std": _values(std)}
     state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
-    torch.save(
+    save_whole(
         {
             "format": CHECKPOINT_FORMAT,
             "model": model_name,
@@ -56,7 +59,8 @@ def save_checkpoint(
             "state_dict": state,
             **info,
         },
-        path,
+        Path(path),
+        "model checkpoint",
     )
 
 

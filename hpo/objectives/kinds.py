@@ -73,6 +73,9 @@ class ObjectiveKind:
     #: What this machine lacks to run the study's trials: a worker stops on it before taking
     #: a trial; create-study and validate warn of it.
     preflight: Preflight
+    #: Whether its trials write files into their own directories (which a worker must then
+    #: be able to write).
+    keeps_trial_files: bool = False
 
 
 TRAINING = ObjectiveKind(
@@ -81,9 +84,17 @@ TRAINING = ObjectiveKind(
     lambda spec, metrics: TrainingObjective(metrics),
     check_training_params,
     _training_preflight,
+    keeps_trial_files=True,
 )
 FUNCTION = ObjectiveKind("function", DEFAULT_METRIC, FunctionObjective, _no_check, _nothing_needed)
-COMMAND = ObjectiveKind("command", DEFAULT_METRIC, CommandObjective, _no_check, _command_preflight)
+COMMAND = ObjectiveKind(
+    "command",
+    DEFAULT_METRIC,
+    CommandObjective,
+    _no_check,
+    _command_preflight,
+    keeps_trial_files=True,
+)
 
 
 def kind_of(spec: ObjectiveSpec) -> ObjectiveKind:

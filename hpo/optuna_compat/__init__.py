@@ -5,7 +5,7 @@ hpo uses Optuna's public API everywhere else; a check in the test suite
 here, and why:
 
 - ``study``: ids and storages of studies and trials, which Optuna keeps private; the
-  optimise-loop flag and ``tell`` without reading the trial back (the worker is an
+  optimise-loop flag and ``tell`` without reading the trial (the worker is an
   ask-and-tell loop); a throwaway in-memory copy of trials for Optuna's plots.
 - ``study_view``: a study whose trials a wrapped sampler reads in another encoding (CMA-ES
   sees numeric choices as indices over their sorted values) while it writes to the real one.

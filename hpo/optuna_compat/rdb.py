@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from typing import Any, TypeAlias, cast
 
 import sqlalchemy
+import sqlalchemy.exc
 import sqlalchemy.orm
 from optuna.storages import RDBStorage
 from optuna.storages._rdb import models
@@ -29,8 +30,13 @@ from hpo.optuna_compat.trial_attrs import RETRY_OF
 
 RDBSession: TypeAlias = sqlalchemy.orm.Session
 
-#: The state changes made race-free: a worker claiming a queued trial, a trial being failed.
-_FROM = {TrialState.RUNNING: TrialState.WAITING, TrialState.FAIL: TrialState.RUNNING}
+#: The state changes made race-free: a worker claiming a queued trial, a running one ending.
+_FROM = {
+    TrialState.RUNNING: TrialState.WAITING,
+    TrialState.COMPLETE: TrialState.RUNNING,
+    TrialState.PRUNED: TrialState.RUNNING,
+    TrialState.FAIL: TrialState.RUNNING,
+}
 
 
 #: A trial system attribute: the token of the ``ask`` that created or claimed the trial, so
@@ -40,18 +46,32 @@ _claim = threading.local()
 
 
 @contextmanager
-def claiming(token: str) -> Iterator[None]:
-    """Trials created or claimed by this thread meanwhile are marked with ``token``; a trial
-    creation that finds one so marked returns it instead of creating another."""
+def claiming(token: str, user_attrs: Mapping[str, Any] | None = None) -> Iterator[None]:
+    """Trials created or claimed by this thread meanwhile are marked with ``token`` and get
+    ``user_attrs`` in the same transaction; a trial creation that finds one so marked returns
+    it instead of creating another."""
     _claim.token = token
+    _claim.user_attrs = dict(user_attrs or {})
     try:
         yield
     finally:
         _claim.token = None
+        _claim.user_attrs = {}
 
 
 def _claim_token() -> str | None:
     return getattr(_claim, "token", None)
+
+
+def _claim_written(token: str) -> bool:
+    """Whether this thread has tried to write a mark with ``token`` (and may have succeeded
+    unknowingly: a commit whose answer a broken connection lost). Only then can a trial so
+    marked exist, and must be looked for: a fresh token needs no lookup."""
+    return getattr(_claim, "written", None) == token
+
+
+def _note_claim_write(token: str) -> None:
+    _claim.written = token
 
 
 class HookedRDBStorage(RDBStorage):
@@ -62,31 +82,54 @@ class HookedRDBStorage(RDBStorage):
     def set_trial_state_values(
         self, trial_id: int, state: TrialState, values: Sequence[float] | None = None
     ) -> bool:
-        # Optuna reads the trial, then writes it. On SQLite (whose SELECT takes no lock) two
-        # connections can both see a trial WAITING and both claim it, or both see it RUNNING
-        # and both fail it: two workers then run one retry, or a dead worker's trial is queued
-        # twice. One conditional UPDATE has exactly one winner on every database; when it
-        # changes nothing, Optuna's own code answers (False, or UpdateFinishedTrialError).
-        if values is None and state in _FROM:
-            trials = models.TrialModel
-            # Stored as Optuna stores them: naive UTC.
-            now = datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
-            stamp = trials._datetime_start_utc if state == TrialState.RUNNING else None
-            stamp = trials._datetime_complete_utc if state.is_finished() else stamp
-            assert stamp is not None
-            with self.session() as session:
-                result = session.execute(
-                    sqlalchemy.update(trials)
-                    .where(trials.trial_id == trial_id, trials.state == _FROM[state])
-                    .values({trials.state: state, stamp: now})
-                )
-                changed = cast("sqlalchemy.CursorResult[Any]", result).rowcount
-                token = _claim_token()
-                if changed == 1 and state == TrialState.RUNNING and token is not None:
-                    _mark_claimed(session, trial_id, token)  # a queued trial, claimed
-            if changed == 1:
-                return True
+        # Optuna reads the trial (locking it), reads its stored values, then writes. On SQLite
+        # (whose SELECT takes no lock) two connections can both see a trial WAITING and both
+        # claim it, or both see it RUNNING and both fail it: two workers then run one retry,
+        # or a dead worker's trial is queued twice. One conditional UPDATE has exactly one
+        # winner on every database, and is two statements fewer per trial; when it changes
+        # nothing, Optuna's own code answers (False, UpdateFinishedTrialError, or KeyError for
+        # a trial that is gone).
+        if state in _FROM and (values is None or state.is_finished()):
+            try:
+                if self._change_state(trial_id, state, values):
+                    return True
+            except sqlalchemy.exc.IntegrityError:
+                if not values:
+                    raise
+                # A running trial with values stored already (no tell makes one; a trial
+                # added by hand could be): Optuna's code below overwrites them.
         return super().set_trial_state_values(trial_id, state, values)
+
+    def _change_state(
+        self, trial_id: int, state: TrialState, values: Sequence[float] | None
+    ) -> bool:
+        trials = models.TrialModel
+        # Stored as Optuna stores them: naive UTC.
+        now = datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
+        stamp = trials._datetime_start_utc if state == TrialState.RUNNING else None
+        stamp = trials._datetime_complete_utc if state.is_finished() else stamp
+        assert stamp is not None
+        token = _claim_token() if state == TrialState.RUNNING else None
+        if token is not None:
+            _note_claim_write(token)
+        with self.session() as session:
+            result = session.execute(
+                sqlalchemy.update(trials)
+                .where(trials.trial_id == trial_id, trials.state == _FROM[state])
+                .values({trials.state: state, stamp: now})
+            )
+            if cast("sqlalchemy.CursorResult[Any]", result).rowcount != 1:
+                return False
+            for objective, value in enumerate(values or ()):
+                stored, kind = models.TrialValueModel.value_to_stored_repr(value)
+                session.add(
+                    models.TrialValueModel(
+                        trial_id=trial_id, objective=objective, value=stored, value_type=kind
+                    )
+                )
+            if token is not None:  # a queued trial, claimed
+                _mark_claimed(session, trial_id, token, replace=True)
+        return True
 
     def check_new_trial(self, session: RDBSession, study_id: int) -> None:
         """Called in the transaction creating a trial, after its insert; raise to refuse it."""
@@ -99,13 +142,15 @@ class HookedRDBStorage(RDBStorage):
         # marked finds its trial again rather than leave it RUNNING, empty, for nobody.
         token = _claim_token() if template_trial is None else None
         if token is not None:
-            earlier = _claimed(session, study_id, token)
-            if earlier is not None:
-                return earlier
+            if _claim_written(token):
+                earlier = _claimed(session, study_id, token)
+                if earlier is not None:
+                    return earlier
+            _note_claim_write(token)
         trial = super()._get_prepared_new_trial(study_id, template_trial, session)
         self.check_new_trial(session, study_id)
         if token is not None:
-            _mark_claimed(session, int(trial.trial_id), token)
+            _mark_claimed(session, int(trial.trial_id), token, replace=False)
         return trial
 
     def claimed_trial(self, study_id: int, token: str) -> int | None:
@@ -143,12 +188,34 @@ class HookedRDBStorage(RDBStorage):
             yield session
 
 
-def _mark_claimed(session: RDBSession, trial_id: int, token: str) -> None:
+def _mark_claimed(session: RDBSession, trial_id: int, token: str, *, replace: bool) -> None:
+    """The claim's mark and user attributes, in the transaction that creates or claims the
+    trial: no statement of their own, nor a lookup of the trial. A claimed (queued) trial may
+    carry the attributes of the attempt it retries: ``replace`` overwrites them."""
     session.add(
         models.TrialSystemAttributeModel(
             trial_id=trial_id, key=CLAIM_KEY, value_json=json.dumps(token)
         )
     )
+    user_attrs: dict[str, Any] = getattr(_claim, "user_attrs", {})
+    if user_attrs:
+        _set_user_attrs(session, trial_id, user_attrs, replace=replace)
+
+
+def _set_user_attrs(
+    session: RDBSession, trial_id: int, values: Mapping[str, Any], *, replace: bool
+) -> None:
+    table = models.TrialUserAttributeModel
+    for key, value in values.items():
+        if replace:
+            updated = session.execute(
+                sqlalchemy.update(table)
+                .where(table.trial_id == trial_id, table.key == key)
+                .values(value_json=json.dumps(value))
+            )
+            if cast("sqlalchemy.CursorResult[Any]", updated).rowcount:
+                continue
+        session.add(table(trial_id=trial_id, key=key, value_json=json.dumps(value)))
 
 
 def _claimed(session: RDBSession, study_id: int, token: str) -> models.TrialModel | None:
@@ -173,7 +240,6 @@ def fail_running_trial(
     written before could land on a trial whose worker finishes it meanwhile). False when the
     trial was not running: finished by its worker, or failed by another watcher first."""
     trials = models.TrialModel
-    attrs_table = models.TrialUserAttributeModel
     now = datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
     with storage.session() as session:
         result = session.execute(
@@ -183,37 +249,23 @@ def fail_running_trial(
         )
         if cast("sqlalchemy.CursorResult[Any]", result).rowcount != 1:
             return False
-        for key, value in user_attrs.items():
-            attr = session.scalars(
-                sqlalchemy.select(attrs_table).where(
-                    attrs_table.trial_id == trial_id, attrs_table.key == key
-                )
-            ).one_or_none()
-            if attr is None:
-                session.add(attrs_table(trial_id=trial_id, key=key, value_json=json.dumps(value)))
-            else:
-                attr.value_json = json.dumps(value)
+        _set_user_attrs(session, trial_id, user_attrs, replace=True)
     return True
 
 
-def study_user_attr(session: RDBSession, study_id: int, key: str) -> Any:
-    """A study's user attribute, read in ``session`` (None when absent)."""
-    value_json = session.scalar(
-        sqlalchemy.select(models.StudyUserAttributeModel.value_json).where(
-            models.StudyUserAttributeModel.study_id == study_id,
-            models.StudyUserAttributeModel.key == key,
-        )
-    )
-    return None if value_json is None else json.loads(value_json)
-
-
-def count_trials_less_retries(session: RDBSession, study_id: int) -> int:
-    """How many trials the study has, a retry not counting (it replaces the trial it redoes).
-
-    One round trip: both counts in one statement.
-    """
+def study_user_attr_and_trial_count(
+    session: RDBSession, study_id: int, key: str
+) -> tuple[Any, int]:
+    """A study's user attribute (None when absent) and how many trials the study has, a retry
+    not counting (it replaces the trial it redoes): one round trip, read in ``session``."""
     trials = models.TrialModel
     attrs = models.TrialSystemAttributeModel
+    study_attrs = models.StudyUserAttributeModel
+    value_json = (
+        sqlalchemy.select(study_attrs.value_json)
+        .where(study_attrs.study_id == study_id, study_attrs.key == key)
+        .scalar_subquery()
+    )
     total = (
         sqlalchemy.select(sqlalchemy.func.count(trials.trial_id))
         .where(trials.study_id == study_id)
@@ -225,7 +277,9 @@ def count_trials_less_retries(session: RDBSession, study_id: int) -> int:
         .where(trials.study_id == study_id, attrs.key == RETRY_OF)
         .scalar_subquery()
     )
-    return int(session.scalar(sqlalchemy.select(total - retries)) or 0)
+    row = session.execute(sqlalchemy.select(value_json, total - retries)).one()
+    value = None if row[0] is None else json.loads(row[0])
+    return value, int(row[1] or 0)
 
 
 def add_intermediate_values(
@@ -236,12 +290,19 @@ def add_intermediate_values(
     Steps already stored (reported by an earlier attempt of a retried trial) are kept.
     """
     table = models.TrialIntermediateValueModel
+    trials = models.TrialModel
     with storage.session(ignore_integrity_error=True) as session:
-        trial = models.TrialModel.find_or_raise_by_id(trial_id, session)
-        storage.check_trial_is_updatable(trial_id, trial.state)
-        stored = {
-            step for (step,) in session.query(table.step).filter(table.trial_id == trial_id).all()
-        }
+        # The trial's state and its stored steps in one read (an outer join: a trial with no
+        # step yet gives one row, its step NULL).
+        rows = session.execute(
+            sqlalchemy.select(trials.state, table.step)
+            .outerjoin(table, table.trial_id == trials.trial_id)
+            .where(trials.trial_id == trial_id)
+        ).all()
+        if not rows:
+            raise KeyError(models.NOT_FOUND_MSG)  # as Optuna says it: the study was deleted
+        storage.check_trial_is_updatable(trial_id, rows[0][0])
+        stored = {step for _, step in rows if step is not None}
         for step, value in values.items():
             if step in stored:
                 continue
@@ -291,7 +352,13 @@ class StudyTransaction:
         return database_epoch(self._session)
 
     def user_attr(self, key: str) -> Any:
-        return study_user_attr(self._session, self._study_id, key)
+        value_json = self._session.scalar(
+            sqlalchemy.select(models.StudyUserAttributeModel.value_json).where(
+                models.StudyUserAttributeModel.study_id == self._study_id,
+                models.StudyUserAttributeModel.key == key,
+            )
+        )
+        return None if value_json is None else json.loads(value_json)
 
     def system_attr(self, key: str) -> Any:
         value_json = self._session.scalar(

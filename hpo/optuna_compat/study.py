@@ -7,11 +7,12 @@ import warnings
 from collections.abc import Sequence
 
 import optuna
-from optuna.exceptions import ExperimentalWarning
+from optuna.exceptions import ExperimentalWarning, UpdateFinishedTrialError
+from optuna.pruners import _filter_study
 from optuna.storages import BaseStorage, InMemoryStorage
 from optuna.study import Study, StudyDirection
 from optuna.study._frozen import FrozenStudy as FrozenStudy  # the type get_all_studies() returns
-from optuna.study._tell import _tell_with_warning
+from optuna.study._tell import _check_values_are_feasible
 from optuna.trial import FrozenTrial, Trial, TrialState
 
 
@@ -80,10 +81,46 @@ def stop_requested(study: Study) -> bool:
     return bool(study._stop_flag)
 
 
-def tell(study: Study, trial: Trial, values: Sequence[float] | None, state: TrialState) -> None:
+def tell(study: Study, trial: Trial, values: Sequence[float] | None, state: TrialState) -> bool:
     """``study.tell(trial, values, state=state, skip_if_finished=True)`` without reading the
-    finished trial back from the storage (a full load that the worker does not use)."""
-    _tell_with_warning(study, trial, values, state, skip_if_finished=True, suppress_warning=True)
+    trial from the storage, before or after.
+
+    Optuna reads the whole trial (six statements) to see that it is still running and to find
+    its last reported value, and reads it again to return it. The trial as this process's Trial
+    object holds it serves instead: its params and reported values are the ones this process
+    wrote (``TrialReporter`` keeps them in step). Whether it still runs is decided by the
+    state change itself, a conditional write: a trial that another worker failed meanwhile
+    (it went silent) is left as it is, as ``skip_if_finished`` would, and False is returned.
+    Optuna's read-then-write raised instead when the failure came between the two (a busy
+    machine's worker crashed on it).
+    """
+    study._thread_local.cached_all_trials = None  # as Optuna's tell: valid within a trial only
+    frozen = trial._cached_frozen_trial
+    if state == TrialState.COMPLETE:
+        problem = _check_values_are_feasible(study, values or [])
+        if problem is not None:
+            raise ValueError(problem)
+    elif state == TrialState.PRUNED and values is None and frozen.last_step is not None:
+        # As Optuna does: a pruned trial's value is its last reported one, when it is a number.
+        last = frozen.intermediate_values[frozen.last_step]
+        if _check_values_are_feasible(study, [last]) is None:
+            values = [last]
+    told = None if values is None else [float(v) for v in values]
+    try:
+        # As Optuna does, the sampler sees the trial before it is finished in the storage.
+        filtered = _filter_study(study, frozen)
+        filtered.sampler.after_trial(filtered, frozen, state, told)
+    finally:
+        recorded = _finish(study, frozen._trial_id, state, told)
+    return recorded
+
+
+def _finish(study: Study, trial_id: int, state: TrialState, values: list[float] | None) -> bool:
+    try:
+        study._storage.set_trial_state_values(trial_id, state, values)
+    except UpdateFinishedTrialError:
+        return False
+    return True
 
 
 def in_memory_copy(directions: Sequence[str], trials: Sequence[FrozenTrial]) -> Study:

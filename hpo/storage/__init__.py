@@ -19,7 +19,7 @@ from hpo.storage.blobs import BlobReader, BlobStore, blob_store, read_all
 from hpo.storage.clock import StorageClock, StudyTransaction, storage_now, update_study_system_attr
 from hpo.storage.open import open_storage
 from hpo.storage.rdb import HpoRDBStorage, counted_trials, state_counts
-from hpo.storage.retry import StorageRetry, reset_session
+from hpo.storage.retry import StorageRetry, StudyRetry, reset_session
 from hpo.storage.transient import is_transient
 from hpo.storage.url import (
     DEFAULT_URL,
@@ -37,6 +37,7 @@ __all__ = [
     "HpoRDBStorage",
     "StorageClock",
     "StorageRetry",
+    "StudyRetry",
     "StudyTransaction",
     "blob_store",
     "counted_trials",

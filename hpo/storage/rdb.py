@@ -31,8 +31,10 @@ class HpoRDBStorage(HookedRDBStorage):
     def check_new_trial(self, session: RDBSession, study_id: int) -> None:
         # Optuna has locked the study row (or SQLite's write lock is held once the new trial is
         # flushed), so the count below cannot race another worker's insert.
-        limit = max_trials_of(compat_rdb.study_user_attr(session, study_id, attrs.SPEC))
-        if limit is not None and compat_rdb.count_trials_less_retries(session, study_id) > limit:
+        # The spec is read here, not cached: set-budget changes it while workers run.
+        spec, count = compat_rdb.study_user_attr_and_trial_count(session, study_id, attrs.SPEC)
+        limit = max_trials_of(spec)
+        if limit is not None and count > limit:
             raise BudgetExhausted(f"the study's budget of {limit} trials is used up")
 
     def enable_heartbeat(
@@ -51,11 +53,14 @@ class HpoRDBStorage(HookedRDBStorage):
         """Several epochs' values of a running trial in one transaction (Optuna: one each)."""
         compat_rdb.add_intermediate_values(self, trial_id, values)
 
-    def claiming(self, token: str) -> AbstractContextManager[None]:
+    def claiming(
+        self, token: str, user_attrs: Mapping[str, Any] | None = None
+    ) -> AbstractContextManager[None]:
         """Within it, the trial this thread asks for is marked with ``token``, so that an ask
         retried after a broken connection gets the same trial (:meth:`claimed_trial`) instead
-        of leaving the first one RUNNING, empty, until the grace period."""
-        return compat_rdb.claiming(token)
+        of leaving the first one RUNNING, empty, until the grace period; ``user_attrs`` are
+        set on it in the same transaction (no write of their own)."""
+        return compat_rdb.claiming(token, user_attrs)
 
     def fail_stale_trial(self, trial_id: int, reason: str) -> bool:
         """Fail a running trial whose worker went silent, with ``reason`` in its hpo:error;
@@ -108,6 +113,7 @@ def counted_trials(storage: BaseStorage, study_id: int) -> int:
     redoes a trial that counted)."""
     if isinstance(storage, HpoRDBStorage):
         with storage.session() as session:
-            return compat_rdb.count_trials_less_retries(session, study_id)
+            _, counted = compat_rdb.study_user_attr_and_trial_count(session, study_id, attrs.SPEC)
+            return counted
     trials = storage.get_all_trials(study_id, deepcopy=False)
     return sum(1 for t in trials if RETRY_OF not in t.system_attrs)

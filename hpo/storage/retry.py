@@ -17,7 +17,7 @@ from typing import TypeVar
 
 from optuna.storages import BaseStorage
 
-from hpo.errors import StorageError
+from hpo.errors import StorageError, StudyDeletedError
 from hpo.optuna_compat import storage_backend
 from hpo.storage.transient import is_transient
 from hpo.storage.url import mask_url, root_cause
@@ -84,3 +84,39 @@ class StorageRetry:
                     reset_session(self._storage)
                 self._sleep(wait)
                 wait = min(MAX_WAIT, wait * 2)
+
+
+class StudyRetry(StorageRetry):
+    """The retry of a worker on one study: a call that finds a record gone (Optuna's
+    ``KeyError``) because the study was deleted under the worker (``hpo delete-study``)
+    raises :class:`~hpo.errors.StudyDeletedError` instead, one line for the worker to stop on.
+    """
+
+    def __init__(
+        self, patience: float, *, storage: BaseStorage, study_id: int, study_name: str
+    ) -> None:
+        super().__init__(patience, storage=storage)
+        self._storage_of_study = storage
+        self._study_id = study_id
+        self._study_name = study_name
+
+    def __call__(self, what: str, call: Callable[[], T]) -> T:
+        try:
+            return super().__call__(what, call)
+        except KeyError:
+            if self._study_exists():
+                raise
+            raise StudyDeletedError(
+                f"study {self._study_name!r} was deleted (hpo delete-study) while this worker "
+                f"was {what}: it stops, leaving its current trial, if any"
+            ) from None
+
+    def _study_exists(self) -> bool:
+        def name() -> str:
+            return self._storage_of_study.get_study_name_from_id(self._study_id)
+
+        try:
+            super().__call__("looking for the study", name)
+        except KeyError:
+            return False
+        return True

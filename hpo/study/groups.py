@@ -9,13 +9,17 @@ ones. ``hpo worker --group GROUP`` works on all of them (``hpo.worker.group``).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import contextlib
+import signal
+import threading
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
+from types import FrameType
 
 from optuna.storages import BaseStorage
 
 from hpo import attrs
-from hpo.errors import InvalidInputError, StudyNotFoundError
+from hpo.errors import InvalidInputError, StoppedBySignalError, StudyNotFoundError
 from hpo.optuna_compat import frozen_study_id
 from hpo.space import Notice
 from hpo.study.build import DEFAULT_SAMPLER, build_spec, file_stem
@@ -56,18 +60,54 @@ def create_studies(
     storage: BaseStorage, specs: Sequence[StudySpec], *, exist_ok: bool = False
 ) -> list[Created]:
     """Create every study of a plan, or none: a group half created (one member's name taken
-    by another experiment) would leave studies that no command asked for, and ``compare``
-    would find a group without some of its tuners."""
+    by another experiment, SIGTERM or Ctrl-C halfway) would leave studies that no command
+    asked for, and ``compare`` would find a group without some of its tuners.
+
+    SIGTERM and SIGINT are held meanwhile (SIGTERM's default would end the process between two
+    studies, with no chance to take the first back): one that comes takes back what this call
+    created and raises :class:`~hpo.errors.StoppedBySignalError`; a second one meanwhile waits.
+    """
     created: list[Created] = []
-    try:
-        for spec in specs:
-            created.append(create_study(storage, spec, exist_ok=exist_ok))
-    except BaseException:
-        for done in reversed(created):
-            if not done.reused:  # what existed before this call stays
-                storage.delete_study(done.study_id)
-        raise
+    with _signals_held() as received:
+        try:
+            for spec in specs:
+                created.append(create_study(storage, spec, exist_ok=exist_ok))
+                if received:
+                    break
+            if received:
+                made = sum(not c.reused for c in created)
+                undone = f" (the {made} made so far deleted again)" if made else ""
+                raise StoppedBySignalError(
+                    received[0],
+                    f"stopped by {signal.Signals(received[0]).name}: no study created{undone}",
+                )
+        except BaseException:
+            for done in reversed(created):
+                if not done.reused:  # what existed before this call stays
+                    storage.delete_study(done.study_id)
+            raise
     return created
+
+
+@contextlib.contextmanager
+def _signals_held() -> Iterator[list[int]]:
+    """SIGTERM and SIGINT noted rather than acted on while it runs (main thread only: signal
+    handlers live there); yields the signals that came, in order."""
+    received: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield received
+        return
+
+    def note(signum: int, frame: FrameType | None) -> None:
+        received.append(signum)
+
+    held = (signal.SIGTERM, signal.SIGINT)
+    previous = {signum: signal.signal(signum, note) for signum in held}
+    try:
+        yield received
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 def member_name(group: str, sampler: str, repeat: int, repeats: int) -> str:

@@ -6,6 +6,7 @@
 - ``progress``: the worker's progress lines;
 - ``liveness``: heartbeats, failing dead workers' trials, retries;
 - ``signals``: stopping gracefully; ``gpus``: one worker process per GPU;
+- ``disk``: the trials' directories, full or unwritable (the worker says so and stops);
 - ``group``: one process working on every study of a comparison group.
 
 The worker knows nothing about what a trial runs: ``hpo.objectives`` does.

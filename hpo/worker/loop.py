@@ -26,10 +26,17 @@ from optuna.trial import TrialState
 from hpo import attrs
 from hpo import optuna_compat as compat
 from hpo.errors import BudgetExhausted, HpoError
+from hpo.objectives import kind_of as objective_kind
 from hpo.objectives import load_objective
 from hpo.objectives.allowed import allowed_directories, check_allowed
-from hpo.objectives.kinds import kind_of as objective_kind
-from hpo.storage import HpoRDBStorage, StorageClock, StorageRetry, blob_store, state_counts
+from hpo.storage import (
+    HpoRDBStorage,
+    StorageClock,
+    StorageRetry,
+    StudyRetry,
+    blob_store,
+    state_counts,
+)
 from hpo.study import (
     BudgetClock,
     budget_text,
@@ -42,14 +49,15 @@ from hpo.study import (
     start_clock,
     time_left,
 )
-from hpo.study.directories import tidy_study_directory
+from hpo.study.directories import study_directory, tidy_study_directory
 from hpo.study.store import spec_from_stored
 from hpo.text import duration
 from hpo.tuners import build_pruner, build_sampler, kind_of
+from hpo.worker.disk import check_trials_root, where_trials_live
 from hpo.worker.liveness import REQUEUEING, StaleTrialWatch, retry_callback
 from hpo.worker.progress import REFRESH, Progress
 from hpo.worker.signals import GracefulStop
-from hpo.worker.trial import TrialContext, TrialEnd, run_trial
+from hpo.worker.trial import TrialContext, TrialEnd, run_trial, worker_name
 
 log = logging.getLogger("hpo.worker")
 
@@ -98,6 +106,10 @@ class Worker:
         self.study_id, self.spec = self.retry(
             "loading the study", lambda: load_spec(storage, study_name)
         )
+        # From here on, a study deleted under the worker stops it in one line.
+        self.retry = StudyRetry(
+            storage_patience, storage=storage, study_id=self.study_id, study_name=study_name
+        )
         self.index = (
             self.retry("registering", lambda: storage.register_worker(self.study_id))
             if isinstance(storage, HpoRDBStorage)
@@ -130,6 +142,10 @@ class Worker:
         check_allowed(self.spec.objective, allowed_directories())
         self._preflight()
         self.objective = load_objective(self.spec.objective, self.spec.metrics)
+        if objective_kind(self.spec.objective).keeps_trial_files:
+            # Before any trial: a full or unwritable disk would fail every one, each in turn.
+            root = study_directory(self.spec, self.study_id)
+            check_trials_root(root, where_trials_live(self.spec))
         self.progress = Progress(self.study, self.spec)
         self.blobs = blob_store(storage)  # trial logs go to the study's database
         self._consecutive_failures = 0
@@ -323,7 +339,8 @@ class Worker:
             try:
                 if storage is None:
                     return self.study.ask()
-                with storage.claiming(token):
+                # hpo:worker is written with the claim, in its transaction (run_trial: else).
+                with storage.claiming(token, {attrs.WORKER: worker_name()}):
                     return self.study.ask()
             except BudgetExhausted:
                 return None

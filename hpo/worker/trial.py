@@ -34,6 +34,7 @@ from optuna.trial import TrialState
 
 from hpo import attrs, env
 from hpo import optuna_compat as compat
+from hpo.errors import HpoError, StudyDeletedError
 from hpo.objectives import Attempt, AttemptInterrupted, Failure, Objective, Outcome, failure_of
 from hpo.space import Space
 from hpo.storage import BlobStore, StorageRetry
@@ -41,6 +42,7 @@ from hpo.study import StudySpec, derive_seed
 from hpo.study.directories import tidy_trial_directory, trial_directory
 from hpo.text import number
 from hpo.tuners import pruning_schedule
+from hpo.worker.disk import unwritable_directory
 from hpo.worker.liveness import Heartbeat, retry_callback
 from hpo.worker.progress import Progress, tagged
 from hpo.worker.reporter import TrialLostError, WorkerReporter
@@ -130,7 +132,8 @@ def run_trial(ctx: TrialContext, trial: optuna.Trial) -> TrialEnd:
     # The heartbeat runs until the result is recorded, through any storage outage.
     with Heartbeat(ctx.storage, compat.trial_id(trial), spec.liveness.heartbeat_interval):
         try:
-            _record(ctx, trial, attrs.WORKER, worker_name())
+            if frozen.user_attrs.get(attrs.WORKER) != worker_name():  # not set with the claim
+                _record(ctx, trial, attrs.WORKER, worker_name())
             # A stop now (a second signal) may interrupt it from here: an interrupted trial is
             # failed and queued again below, never left RUNNING.
             ctx.stop.in_objective = True
@@ -152,14 +155,22 @@ def run_trial(ctx: TrialContext, trial: optuna.Trial) -> TrialEnd:
             reason = f"worker stopped by {ctx.stop.name or 'an interrupt'}"
             _keep_log(ctx, trial, trial_log)
             end = _requeue(ctx, trial, reporter, reason, started, params)
-        except TrialLostError:
-            log.warning(
-                "trial %d was failed by another worker while it ran here (its heartbeat was "
-                "lost); it will be retried: moving on",
-                trial.number,
-            )
-            end = TrialEnd("lost")
+        except (TrialLostError, UpdateFinishedTrialError):  # the latter: sampling its params
+            end = _lost(trial)
+        except StudyDeletedError:
+            # Nothing is left to record it in, and no retry of it will ever come.
+            ctx.objective.close(attempt)
+            raise
         except (Exception, SystemExit) as exc:
+            problem = unwritable_directory(exc, attempt.directory)
+            if problem is not None:  # the disk's fault, not the trial's: see hpo.worker.disk
+                del exc
+                _requeue(ctx, trial, reporter, problem, started, params)
+                raise HpoError(
+                    f"trial {trial.number} stopped this worker: {problem}; the trial is queued "
+                    f"again (every trial here would fail the same): make room or fix the "
+                    f"permissions under {attempt.directory.parent}"
+                ) from None
             # sys.exit() in a trial's code ends that trial, not the worker (nor its heartbeat).
             failure = failure_of(exc) if isinstance(exc, Exception) else _exited(exc)
             trace = traceback.format_exc()
@@ -229,7 +240,8 @@ def _finish(
         _record(ctx, trial, attrs.ERROR, error)
     if trace:
         _record(ctx, trial, attrs.TRACEBACK, trace[-TRACEBACK_KEPT:])
-    ctx.retry("recording the result", lambda: compat.tell(ctx.study, trial, values, state))
+    if not ctx.retry("recording the result", lambda: compat.tell(ctx.study, trial, values, state)):
+        return _lost(trial)  # failed by another worker meanwhile: its result is not this one
     if state == TrialState.COMPLETE:
         end = TrialEnd("complete")
         what = "COMPLETE " + ", ".join(number(v) for v in values or [])
@@ -241,6 +253,15 @@ def _finish(
         what = f"FAIL: {error}"
     ctx.progress.trial(trial.number, what, started, params, values)
     return end
+
+
+def _lost(trial: optuna.Trial) -> TrialEnd:
+    log.warning(
+        "trial %d was failed by another worker while it ran here (its heartbeat was "
+        "lost); it will be retried: moving on",
+        trial.number,
+    )
+    return TrialEnd("lost")
 
 
 def _requeue(
@@ -276,6 +297,10 @@ def _keep_weights(ctx: TrialContext, trial: optuna.Trial, outcome: Outcome) -> N
         )
     except OSError as exc:  # a full or unwritable store: the result matters more
         log.warning("trial %d: its weights could not be kept: %s", trial.number, exc)
+        return
+    except UpdateFinishedTrialError:
+        # Failed by another worker meanwhile (its heartbeat missed): recording the result
+        # finds the trial lost, and the retry keeps its own weights.
         return
     if artifact is not None:
         _record(ctx, trial, attrs.WEIGHTS, artifact)

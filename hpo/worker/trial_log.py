@@ -11,6 +11,7 @@ its last ``TAIL_BYTES`` (where a failure shows), with a line saying how much was
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sys
 import threading
@@ -40,14 +41,24 @@ class _Sink:
     def __init__(self, path: Path) -> None:
         self._file = path.open("a", encoding="utf-8", errors="replace")
         self._lock = threading.Lock()
+        self._broken = False
 
     def write(self, text: str) -> None:
         with self._lock:
-            self._file.write(text)
-            self._file.flush()
+            if self._broken:
+                return
+            try:
+                self._file.write(text)
+                self._file.flush()
+                return
+            except OSError as exc:  # a full disk: the log stops, the trial goes on
+                self._broken = True
+                problem = exc
+        # Outside the lock: this line comes back here, and finds the sink broken.
+        log.warning("the trial's log stops here: %s", problem)
 
     def close(self) -> None:
-        with self._lock:
+        with self._lock, contextlib.suppress(OSError):
             self._file.close()
 
 
@@ -59,8 +70,9 @@ class _Tee:
         self._sink = sink
 
     def write(self, text: str) -> int:
+        written = self._console.write(text)
         self._sink.write(text)
-        return self._console.write(text)
+        return written
 
     def flush(self) -> None:
         self._console.flush()

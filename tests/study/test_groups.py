@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import signal
+import subprocess
 from pathlib import Path
 
 import optuna
+import psycopg2
 import pytest
+from optuna.storages import RDBStorage
 
 from hpo.errors import InvalidInputError, StudyExistsError
 from hpo.storage import open_storage
@@ -19,7 +23,15 @@ from hpo.study import (
 )
 from hpo.study.groups import create_studies
 from hpo.worker import GroupWorker
-from tests.helpers import hpo_create_study, run_hpo, start_hpo, write_module
+from tests.helpers import (
+    assert_one_line_error,
+    hpo_create_study,
+    run_hpo,
+    start_hpo,
+    wait_for,
+    write_json,
+    write_module,
+)
 
 SPACE = {"x": {"_type": "uniform", "_value": [0, 1]}, "y": {"_type": "uniform", "_value": [0, 1]}}
 
@@ -154,3 +166,59 @@ def test_group_through_the_cli_with_two_workers(
         assert len(trials) == 8 and all(t.state.is_finished() for t in trials)
     neither = run_hpo("worker", storage=sqlite_url)
     assert neither.returncode == 2 and "give --study NAME or --group NAME" in neither.stderr
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_a_signal_halfway_through_a_group_leaves_no_member(
+    tmp_path: Path, pg_url: str, module: Path, signum: int
+) -> None:
+    """SIGTERM's default ended create-study between two members: half a group stayed."""
+    write_json(
+        tmp_path / "space.json",
+        {"config": {"experimentName": "half", "model": "quad"}, "search_space": SPACE},
+    )
+    RDBStorage(pg_url)  # Optuna's tables, so that a member's row can be held below
+    # Another transaction holds the second member's name, uncommitted: create-study makes the
+    # first member, then waits on the name's unique index, where the signal reaches it.
+    holder = psycopg2.connect(pg_url.replace("postgresql+psycopg2", "postgresql"))
+    try:
+        with holder.cursor() as cur:
+            cur.execute("INSERT INTO studies (study_name) VALUES ('half-random-r1')")
+        create = start_hpo(
+            "create-study",
+            "--space",
+            "space.json",
+            "--sampler",
+            "tpe,random",
+            "--repeats",
+            "3",
+            storage=pg_url,
+            cwd=tmp_path,
+        )
+        watch = psycopg2.connect(pg_url.replace("postgresql+psycopg2", "postgresql"))
+        watch.autocommit = True
+
+        def blocked_on_the_second_member() -> bool:
+            with watch.cursor() as cur:
+                cur.execute(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND wait_event_type = 'Lock' AND query LIKE 'INSERT INTO studies%'"
+                )
+                row = cur.fetchone()
+            return create.poll() is not None or bool(row and row[0])
+
+        wait_for(blocked_on_the_second_member, 300, "create-study to wait for the second name")
+        assert create.poll() is None, create.communicate()
+        with watch.cursor() as cur:
+            cur.execute("SELECT study_name FROM studies")
+            assert [name for (name,) in cur.fetchall()] == ["half-tpe-r1"]  # half made
+        watch.close()
+        create.send_signal(signum)
+    finally:
+        holder.rollback()  # the name is free again: the waiting insert goes on
+        holder.close()
+    out, err = create.communicate(timeout=300)
+    result = subprocess.CompletedProcess(create.args, create.returncode, out, err)
+    assert_one_line_error(result, 128 + signum, signal.Signals(signum).name, "no study created")
+    assert open_storage(pg_url).get_all_studies() == []

@@ -3,6 +3,7 @@ GPU worker supervision, stopping and budgets. Liveness runs at 1 s heartbeats, 3
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
@@ -16,6 +17,7 @@ from pathlib import Path
 
 import optuna
 import pytest
+import sqlalchemy.engine
 import torch
 from optuna.trial import TrialState
 
@@ -534,25 +536,87 @@ def test_32_workers_stay_within_a_bounded_number_of_connections(
 ) -> None:
     _short_trials_study(tmp_path, pg_url, "many", 320, sleep=0.05)
     database = pg_url.rsplit("/", 1)[1]
-    workers = [
-        start_hpo("worker", "--study", "many", storage=pg_url, cwd=tmp_path) for _ in range(32)
-    ]
+    # Each worker's stderr goes to a file: a pipe nobody reads while 32 workers run would
+    # block a talkative worker (and the test with it) once it filled up.
+    logs = [tmp_path / f"worker-{i}.err" for i in range(32)]
+    workers = []
+    for log in logs:
+        with log.open("w") as err:
+            workers.append(
+                subprocess.Popen(
+                    [sys.executable, "-m", "hpo", "worker", "--study", "many"],
+                    stdout=subprocess.DEVNULL,
+                    stderr=err,
+                    text=True,
+                    cwd=tmp_path,
+                    env=hpo_env(pg_url),
+                )
+            )
     from tests.helpers import admin_connection
 
     conn = admin_connection()
-    peak = 0
+    server_port = sqlalchemy.engine.make_url(pg_url).port or 5432
+    peak = 0  # backends of the database, as the server counts them
+    held = 0  # connections the workers hold open at once, as their sockets say
+    most = 0  # the most one worker held at once
     while any(w.poll() is None for w in workers):
         with conn.cursor() as cur:
             cur.execute(f"SELECT count(*) FROM pg_stat_activity WHERE datname = '{database}'")
             peak = max(peak, cur.fetchone()[0])
+        open_now = _connections_of([w.pid for w in workers], server_port)
+        held = max(held, sum(open_now.values()))
+        most = max(most, max(open_now.values(), default=0))
         time.sleep(0.1)
     conn.close()
-    errors = [w.communicate()[1] for w in workers]
-    assert all(w.returncode == 0 for w in workers), [e for e in errors if "error" in e][:2]
-    assert not any("too many clients" in e for e in errors)
+    errors = [log.read_text() for log in logs]
+    # Every worker that did not exit 0, with its exit code (negative: killed by that signal)
+    # and the end of its stderr: the cause, not just that something failed.
+    failed = [
+        f"worker {i} (pid {w.pid}) exited {w.returncode}:\n{_tail(err)}"
+        for i, (w, err) in enumerate(zip(workers, errors, strict=True))
+        if w.returncode != 0
+    ]
+    assert not failed, "\n\n".join(failed)
+    crowded = [_tail(e) for e in errors if "too many clients" in e]
+    assert not crowded, "\n\n".join(crowded)
     _assert_exact(pg_url, "many", 320)
-    print(f"peak connections of 32 workers: {peak}")
-    assert peak <= 2 * 32
+    print(f"peak connections of 32 workers: {held} held, {peak} backends; {most} per worker")
+    # The bound is what each worker holds (its pool: one connection and one spare). The
+    # server's own count may run past 2 × 32 on a busy machine: the backend of a connection
+    # a worker closed (a spare handed back, a worker that finished) lingers there a moment
+    # after the client has gone (seen: 7 of 56; 64 at most in ten runs beside two CPU hogs).
+    assert most <= 2 and held <= 2 * 32
+
+
+def _tail(stderr: str, lines: int = 15) -> str:
+    return "\n".join(stderr.splitlines()[-lines:])
+
+
+def _connections_of(pids: list[int], server_port: int) -> dict[int, int]:
+    """How many TCP connections to ``server_port`` each live process holds (Linux /proc)."""
+    remote = f":{server_port:04X}"
+    established = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(OSError), open(table) as lines:
+            for line in list(lines)[1:]:
+                fields = line.split()
+                if fields[2].endswith(remote) and fields[3] == "01":  # 01: ESTABLISHED
+                    established.add(fields[9])  # the socket's inode
+    held: dict[int, int] = {}
+    for pid in pids:
+        with contextlib.suppress(OSError):  # exited meanwhile
+            held[pid] = sum(
+                _socket_inode(pid, fd) in established for fd in os.listdir(f"/proc/{pid}/fd")
+            )
+    return held
+
+
+def _socket_inode(pid: int, fd: str) -> str:
+    try:
+        link = os.readlink(f"/proc/{pid}/fd/{fd}")
+    except OSError:  # closed as it was read
+        return ""
+    return link[len("socket:[") : -1] if link.startswith("socket:[") else ""
 
 
 # -- GPU workers (the supervisor, on CPU) ---------------------------------------------------------

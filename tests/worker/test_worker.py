@@ -173,6 +173,7 @@ def test_reports_reach_the_pruner(storage_url: str, objectives: Path) -> None:
         first = t.params["x"] / 5
         if first < 0.1:  # the threshold pruner stops it at the first report
             assert t.state == TrialState.PRUNED and list(t.intermediate_values) == [1]
+            assert t.value == t.intermediate_values[1]  # as Optuna's tell: its last report
         else:
             assert t.state == TrialState.COMPLETE and list(t.intermediate_values) == [1, 2, 3, 4, 5]
     assert stats.pruned == sum(t.state == TrialState.PRUNED for t in study.trials) > 0
