@@ -186,9 +186,9 @@ def test_a_study_of_hpo_0_1_keeps_its_indices_and_reads_as_values(
     stored["version"] = 1  # as 0.1 wrote it
     storage.set_study_user_attr(study_id, attrs.SPEC, stored)
     assert read_spec(storage, study_id, spec.name).index_choices
-    # A spec of this hpo says so: version 2, which hpo 0.1 refuses (it would write indices
-    # into a study that stores values).
-    assert spec.to_json()["version"] == 2 and spec.to_json()["index_choices"] is False
+    # A spec of this hpo says so: version 3 (2 and later), which hpo 0.1 refuses (it would
+    # write indices into a study that stores values).
+    assert spec.to_json()["version"] >= 2 and spec.to_json()["index_choices"] is False
 
     # Its workers go on with its encoding, so that its trials stay one search space.
     assert Worker(storage, spec.name).run().complete == 6
