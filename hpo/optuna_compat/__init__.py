@@ -17,10 +17,13 @@ here, and why:
   runs on Optuna's tables (counts, batched intermediate values, the worker counter).
 - ``heartbeat``: the stale-trial query of heartbeat storages.
 - ``grid``: the grid sampler's view of which points are still unvisited.
+- ``study_attrs``: a study system attribute read, changed and written under the study row's
+  lock (the worker counter, the time budget's clock), and the database server's clock.
 - ``grpc``: the servicer class and registration of Optuna's gRPC storage proxy.
 
-The ``rdb`` and ``grpc`` modules are imported by name (``hpo.optuna_compat.rdb``): they pull in
-SQLAlchemy's ORM and gRPC, which the rest does not need.
+The ``rdb``, ``study_attrs`` and ``grpc`` modules are imported by name
+(``hpo.optuna_compat.rdb``): they pull in SQLAlchemy's ORM and gRPC, which the rest does not
+need.
 """
 
 from __future__ import annotations

@@ -16,6 +16,7 @@ import optuna
 from optuna.storages import BaseStorage
 from optuna.trial import FrozenTrial, TrialState
 
+import hpo.optuna_compat.study_attrs as compat_attrs
 from hpo import attrs
 from hpo.errors import BudgetExhausted
 from hpo.optuna_compat import RETRY_OF
@@ -69,20 +70,20 @@ class HpoRDBStorage(HookedRDBStorage):
 
     def register_worker(self, study_id: int) -> int:
         """A number unique to this worker within the study: 0, 1, 2, … in order of arrival."""
-        return compat_rdb.next_study_counter(self, study_id, attrs.WORKER_COUNTER)
+        return compat_attrs.next_study_counter(self, study_id, attrs.WORKER_COUNTER)
 
     def database_time(self) -> float:
         """Now, on the database server's clock (seconds since the epoch)."""
-        return compat_rdb.storage_epoch(self)
+        return compat_attrs.storage_epoch(self)
 
     def update_study_system_attr(
         self,
         study_id: int,
         key: str,
-        update: Callable[[Any, compat_rdb.StudyTransaction], Any],
+        update: Callable[[Any, compat_attrs.StudyTransaction], Any],
     ) -> tuple[Any, Any]:
         """Read, change and write a study system attribute under the study's lock."""
-        return compat_rdb.update_study_system_attr(self, study_id, key, update)
+        return compat_attrs.update_study_system_attr(self, study_id, key, update)
 
     def trial_state_counts(self, study_id: int) -> dict[TrialState, int]:
         """How many trials of the study are in each state, counted by the database."""
