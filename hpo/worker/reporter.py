@@ -49,22 +49,35 @@ class TrialReporter:
         self.last_value: float | None = None
 
     def __call__(self, value: float, step: int | None = None) -> None:
+        step = self.record(value, step)
+        if step is not None:
+            self.write_and_ask(step)
+
+    def record(self, value: float, step: int | None = None) -> int | None:
+        """Keep the value (in memory only); the step to write and ask the pruner about, or
+        None when there is nothing to do."""
         step = (self.last_step or 0) + 1 if step is None else int(step)
         value = float(value)
         self.last_step, self.last_value = step, value
         log.debug("step %d: %s", step, number(value))
         if not self._record:
-            return
+            return None
         known = compat.cached_frozen_trial(self._trial).intermediate_values
         if step in known:
-            return  # a retried trial inherits the epochs its earlier attempt reported
+            return None  # a retried trial inherits the epochs its earlier attempt reported
         known[step] = value
         self._pending[step] = value
+        return step
+
+    def write_and_ask(self, step: int) -> None:
+        """The storage's part of a report: write what is due, ask the pruner where it can
+        act. Safe to repeat (a retry after a lost connection asks again)."""
         due = self._schedule.due(step)
         if due or time.monotonic() - self._flushed_at >= self.FLUSH_SECONDS:
             self.flush()
         if due:
             if self._trial.should_prune():
+                value = self.last_value or 0.0  # this step's: set by record
                 raise optuna.TrialPruned(f"pruned at step {step} (value {value:.6g})")
             self._schedule.passed(step)
 
@@ -109,8 +122,11 @@ class WorkerReporter(TrialReporter):
     def __call__(self, value: float, step: int | None = None) -> None:
         if self._stop.requested:
             raise WorkerStopping
+        recorded = self.record(value, step)  # once: a retried write must still ask the pruner
+        if recorded is None:
+            return
         try:
-            self._retry("reporting", lambda: super(WorkerReporter, self).__call__(value, step))
+            self._retry("reporting", lambda: self.write_and_ask(recorded))
         except UpdateFinishedTrialError:
             raise TrialLostError from None
 
