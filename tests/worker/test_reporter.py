@@ -1,5 +1,5 @@
-"""The worker's reporter through storage outages: a report whose write was retried still
-asks the pruner."""
+"""The worker's reporter through storage outages: a report whose pruner read was retried
+still asks the pruner."""
 
 from __future__ import annotations
 
@@ -16,25 +16,25 @@ from hpo.worker.reporter import WorkerReporter
 from hpo.worker.signals import GracefulStop
 
 
-def test_a_report_whose_write_is_retried_still_asks_the_pruner(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A lost connection while a due step is written: the retried report writes it and asks
-    the pruner, rather than finding the step already kept and returning without asking."""
+def test_a_report_whose_pruner_read_is_retried_still_asks_the_pruner(tmp_path: Path) -> None:
+    """A lost connection while the pruner reads the study at a due step: the retried report
+    asks it again, rather than finding the step already kept and returning without asking
+    (a trial that should stop then trained on to the next step where the pruner acts)."""
     storage = open_storage(f"sqlite:///{tmp_path / 'hpo.db'}")
-    study = optuna.create_study(storage=storage, pruner=optuna.pruners.ThresholdPruner(lower=0.5))
-    trial = study.ask()
-    writes = storage.set_trial_intermediate_values
+    threshold = optuna.pruners.ThresholdPruner(lower=0.5)
     broken = [True]
 
-    def lost_once(trial_id: int, values: dict[int, float]) -> None:
-        if broken.pop() if broken else False:
-            raise sqlalchemy.exc.OperationalError(
-                "INSERT", {}, Exception("server closed the connection unexpectedly")
-            )
-        writes(trial_id, values)
+    class LosesItsConnectionOnce(optuna.pruners.BasePruner):
+        def prune(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> bool:
+            if broken:
+                broken.pop()
+                raise sqlalchemy.exc.OperationalError(
+                    "SELECT", {}, Exception("server closed the connection unexpectedly")
+                )
+            return threshold.prune(study, trial)
 
-    monkeypatch.setattr(storage, "set_trial_intermediate_values", lost_once)
+    study = optuna.create_study(storage=storage, pruner=LosesItsConnectionOnce())
+    trial = study.ask()
     report = WorkerReporter(
         trial,
         schedule=PruningSchedule(),  # the pruner may act at every step
@@ -43,5 +43,5 @@ def test_a_report_whose_write_is_retried_still_asks_the_pruner(
         stop=GracefulStop(1),
     )
     with pytest.raises(optuna.TrialPruned, match="step 1"):
-        report(0.1, 1)  # under the threshold: pruned, though its first write was lost
+        report(0.1, 1)  # under the threshold: pruned, though the first ask was lost
     assert not broken and storage.get_trial(trial_id(trial)).intermediate_values == {1: 0.1}
