@@ -16,6 +16,7 @@ from matplotlib.figure import Figure
 
 from hpo.analysis.compare import Comparison
 from hpo.analysis.importance_result import StudyImportance
+from hpo.analysis.report_html import figure_html
 from hpo.analysis.report_html import label as plotly_label
 
 X_AXES = (("trial", "trials finished"), ("seconds", "compute (s)"))
@@ -98,7 +99,7 @@ def curves_figure(comparison: Comparison, axis: str) -> go.Figure:
 def write_html(comparison: Comparison, path: Path) -> Path:
     """Both curve figures in one self-contained HTML file."""
     parts = [
-        curves_figure(comparison, axis).to_html(full_html=False, include_plotlyjs=(n == 0))
+        figure_html(curves_figure(comparison, axis), include_plotlyjs=(n == 0))
         for n, (axis, _) in enumerate(X_AXES)
     ]
     path.write_text(

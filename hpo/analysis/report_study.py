@@ -13,7 +13,7 @@ import optuna.visualization as vis
 import plotly.graph_objects as go
 from optuna.trial import FrozenTrial, TrialState
 
-from hpo.analysis.report_html import Figures, element, label, pre, table
+from hpo.analysis.report_html import Figures, element, pre, table
 from hpo.analysis.trial_numbers import trial_numbers
 from hpo.optuna_compat import in_memory_copy
 from hpo.study import StudySpec
@@ -54,7 +54,7 @@ def study_section(spec: StudySpec, trials: Sequence[FrozenTrial], figures: Figur
     target = None if not spec.is_multi_objective else (lambda t: t.values[0])
     parts = [heading]
     history = vis.plot_optimization_history(
-        in_memory_copy(spec.directions, trials), target=target, target_name=label(metric)
+        in_memory_copy(spec.directions, trials), target=target, target_name=metric
     )
     parts.append(figures.html(history))
     if any(t.intermediate_values for t in trials):
@@ -129,17 +129,11 @@ def _parallel(
     spec: StudySpec, complete: Sequence[FrozenTrial], best: FrozenTrial, target: Any
 ) -> Any:
     drawn = sample_with(complete, best, MAX_PARALLEL)
+    # Parameter names and choice values are plotly text here (tick labels, annotations, hover
+    # data): Figures escapes them as it writes the figure.
     figure = vis.plot_parallel_coordinate(
-        in_memory_copy(spec.directions, drawn),
-        target=target,
-        target_name=label(spec.metrics[0].name),
+        in_memory_copy(spec.directions, drawn), target=target, target_name=spec.metrics[0].name
     )
-    # Parameter names and choice values are plotly labels here: escaped, shown as written.
-    for trace in figure.data:
-        for dimension in getattr(trace, "dimensions", None) or ():
-            dimension.label = label(str(dimension.label))
-            if dimension.ticktext is not None:
-                dimension.ticktext = [label(str(text)) for text in dimension.ticktext]
     if len(drawn) < len(complete):
         figure.update_layout(
             title=f"Parallel coordinates: {len(drawn)} of {len(complete):,} complete trials "
@@ -178,9 +172,9 @@ def epoch_curves(trials: Sequence[Any], metric: str) -> Any:
             )
         )
         shown.add(t.state)
-    fig.update_layout(
-        title=f"{label(metric)} per epoch: completed and pruned trials",
+    fig.update_layout(  # the metric's name escaped as Figures writes the figure
+        title=f"{metric} per epoch: completed and pruned trials",
         xaxis_title="epoch",
-        yaxis_title=label(metric),
+        yaxis_title=metric,
     )
     return fig
