@@ -4,11 +4,13 @@ stored, and ``validate`` refusing exactly what ``create-study`` refuses."""
 from __future__ import annotations
 
 import json
+import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import assert_one_line_error, hpo_cli, trials, write_json
+from tests.helpers import assert_one_line_error, hpo_cli, run_hpo, trials, write_json
 
 SPACE = {"lr": {"_type": "uniform", "_value": [0.01, 0.1]}}
 
@@ -41,8 +43,97 @@ def test_deeply_nested_files(tmp_path: Path, text: str, needle: str) -> None:
     assert_one_line_error(hpo_cli("validate", name, cwd=tmp_path), 2, needle)
 
 
-def test_an_endless_file_is_not_read_whole() -> None:
-    assert_one_line_error(hpo_cli("validate", "/dev/zero"), 2, "larger than 64 MiB")
+def test_a_file_too_large_is_not_read_whole(tmp_path: Path) -> None:
+    with (tmp_path / "huge.json").open("wb") as huge:  # sparse: 65 MiB that take no disk
+        huge.truncate(65 * 2**20)
+    assert_one_line_error(hpo_cli("validate", "huge.json", cwd=tmp_path), 2, "larger than 64 MiB")
+
+
+#: (what, how to make it at a path, what the error says). None of these is a file to read: a
+#: FIFO blocked the reader until something wrote to it, a device was read as a file.
+NOT_FILES = [
+    ("fifo", os.mkfifo, "is a FIFO (named pipe), not a regular file"),
+    ("dev-zero", lambda path: path.symlink_to("/dev/zero"), "is a character device"),
+    ("dev-null", lambda path: path.symlink_to("/dev/null"), "is a character device"),
+]
+
+
+@pytest.mark.parametrize(
+    ("make", "needle"), [case[1:] for case in NOT_FILES], ids=[case[0] for case in NOT_FILES]
+)
+@pytest.mark.parametrize("named", ["argument", "searchSpaceFile"])
+def test_what_is_not_a_regular_file_is_refused_without_blocking(
+    tmp_path: Path, make: Callable[[Path], None], needle: str, named: str
+) -> None:
+    make(tmp_path / "space.json")
+    if named == "searchSpaceFile":
+        (tmp_path / "config.yml").write_text("searchSpaceFile: space.json\ntrialCommand: x\n")
+    # A real process with a deadline: a FIFO without a writer would block it for ever.
+    file = "space.json" if named == "argument" else "config.yml"
+    result = run_hpo("validate", file, cwd=tmp_path, timeout=60)
+    assert_one_line_error(result, 2, "space.json", needle)
+
+
+def _choice_bomb() -> str:
+    """A YAML "billion laughs" as a choice's options: 9 nested levels of 9 aliases each."""
+    levels = "".join(f"&{c} [" for c in "ihgfedcb") + "&a [l,o,l,o,l,o,l,o,l]"
+    for c in "abcdefgh":
+        levels += "," + ",".join([f"*{c}"] * 8) + "]"
+    return "x:\n  _type: choice\n  _value: " + levels + "\n"
+
+
+def test_a_yaml_alias_bomb_is_refused_at_once(tmp_path: Path) -> None:
+    """300 bytes whose aliases expand 9^9 times: minutes of parsing before, now one line."""
+    (tmp_path / "space.yml").write_text(_choice_bomb())
+    assert len(_choice_bomb()) < 400
+    result = run_hpo("validate", "space.yml", cwd=tmp_path, timeout=60)
+    assert_one_line_error(result, 2, "space.yml", "aliases expand to more than")
+
+
+def test_yaml_is_read_as_yaml_1_2_through_create_study(tmp_path: Path, sqlite_url: str) -> None:
+    """Parameters named on / yes / no, dates and 1e-3 as values, a merge key: a study."""
+    (tmp_path / "space.yml").write_text(
+        "lr: &log {_type: loguniform, _value: [1e-4, 1e-1]}\n"
+        "on: {_type: choice, _value: [yes, no, 2024-01-01]}\n"
+        "no: {<<: *log, _value: [1e-3, 1]}\n"
+    )
+    created = hpo_cli(
+        "create-study",
+        "--space",
+        "space.yml",
+        "--objective",
+        "math:sqrt",
+        "--name",
+        "y",
+        storage=sqlite_url,
+        cwd=tmp_path,
+    )
+    assert created.returncode == 0, created.stderr
+    import optuna
+
+    space = optuna.load_study(study_name="y", storage=sqlite_url).user_attrs["hpo:spec"]
+    assert space["search_space"] == {
+        "lr": {"_type": "loguniform", "_value": [0.0001, 0.1]},
+        "on": {"_type": "choice", "_value": ["yes", "no", "2024-01-01"]},
+        "no": {"_type": "loguniform", "_value": [0.001, 1]},
+    }
+
+
+#: (what, YAML text, what the error says): YAML that no search space holds, through the CLI.
+BAD_YAML = [
+    ("number-key", "3: {_type: uniform, _value: [0, 1]}\n", "a key must be text, got 3"),
+    ("binary-option", "x: {_type: choice, _value: [!!binary aGk=, 2]}\n", "!!binary"),
+    ("date-option", "x: {_type: choice, _value: [!!timestamp 2024-01-01]}\n", "!!timestamp"),
+    ("int-5000-digits", "x: {_type: uniform, _value: [0, 1" + "0" * 5000 + "]}\n", "too large"),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "needle"), [case[1:] for case in BAD_YAML], ids=[case[0] for case in BAD_YAML]
+)
+def test_yaml_no_search_space_holds_is_one_line(tmp_path: Path, text: str, needle: str) -> None:
+    (tmp_path / "space.yml").write_text(text)
+    assert_one_line_error(hpo_cli("validate", "space.yml", cwd=tmp_path), 2, "space.yml", needle)
 
 
 @pytest.mark.parametrize(
