@@ -145,7 +145,10 @@ def command(name: str) -> Callable[[F], F]:
 
 
 def error(message: str) -> None:
-    typer.echo(f"error: {message}", err=True)
+    """One line on stderr, whatever the message holds (a name with a line break in it)."""
+    from hpo.text import one_line
+
+    typer.echo(f"error: {one_line(message)}", err=True)
 
 
 def _url_in_use(kwargs: dict[str, Any]) -> str | None:

@@ -20,6 +20,7 @@ from hpo.study.config_file import SearchConfig
 from hpo.study.overrides import Overrides
 from hpo.study.seeds import new_study_seed
 from hpo.study.spec import Liveness, StudySpec
+from hpo.text import has_control_characters
 from hpo.tuners import (
     Component,
     build_pruner,
@@ -74,7 +75,10 @@ def build_spec(
         raise InvalidInputError("--name: expected a study name, got an empty one")
     name = o.name or config.experiment_name or f"{file_stem(config.source, 'study')}-{sampler.name}"
     if not name.strip() or len(name) > 500:
-        raise InvalidInputError(f"study name must be 1 to 500 characters, got {name!r}")
+        raise InvalidInputError(f"study name must be 1 to 500 characters, got {name[:500]!r}")
+    if has_control_characters(name):
+        # PostgreSQL cannot store a NUL, and a line break would split every line naming it.
+        raise InvalidInputError(f"study name must not hold control characters, got {name!r}")
     spec = StudySpec(
         name=name.strip(),
         search_space=config.space.to_json(),
