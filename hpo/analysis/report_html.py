@@ -15,6 +15,8 @@ import html
 from collections.abc import Sequence
 from typing import Any
 
+import plotly.io
+
 STYLE = (
     "body{font-family:sans-serif;max-width:1100px;margin:2em auto;padding:0 1em}"
     "pre{background:#f6f6f6;padding:1em;overflow-x:auto}h2{border-bottom:1px solid #ccc}"
@@ -38,8 +40,6 @@ def label(text: str) -> str:
 
 def figure_html(figure: Any, include_plotlyjs: bool) -> str:
     """A plotly figure as HTML, each string it shows as text escaped (``_TEXT_KEYS``)."""
-    import plotly.io
-
     spec = figure.to_plotly_json()
     escaped = {"data": _escaped(spec["data"]), "layout": _escaped(spec.get("layout", {}))}
     return str(plotly.io.to_html(escaped, full_html=False, include_plotlyjs=include_plotlyjs))
