@@ -215,7 +215,8 @@ def run(
         typer.Option(
             "--workers",
             min=1,
-            help="Local worker processes [default: the config's trialConcurrency, else 1].",
+            help="Local worker processes, at most 64 and never more than the study has trials "
+            "left [default: the config's trialConcurrency, else 1].",
             show_default=False,
         ),
     ] = None,
@@ -224,9 +225,12 @@ def run(
     # The options are create-study's, and so is the call that turns them into Overrides:
     # Typer reads a command's options from its own signature, so each spells them out.
     from hpo.study import load_file, parse_overrides
+    from hpo.study.bounds import check_local_workers
     from hpo.study.summary import summary_of
     from hpo.worker import DEFAULT_STOP_TIMEOUT, GroupWorker, Worker
 
+    if workers is not None:  # before anything is created: the study would be left behind
+        check_local_workers(workers, "--workers")
     overrides = parse_overrides(
         name=name,
         sampler=sampler,
@@ -251,7 +255,7 @@ def run(
         # Stopped now (a second signal), like `hpo worker`: the exit code says so.
         raise typer.Exit(runner.stop.exit_code)
     spec = created[0].spec
-    count = workers or config.concurrency or 1
+    count = _useful_workers(store, created[0], workers or config.concurrency or 1)
     if count > 1:
         code = _run_local_workers(spec, config, count, storage, n_trials)
     else:
@@ -265,6 +269,20 @@ def run(
             f"params: hpo best {spec.name}"
         )
     raise typer.Exit(code)
+
+
+def _useful_workers(store: HpoRDBStorage, created: Created, asked: int) -> int:
+    """The local workers to start: as many as asked, but never more than the study has trials
+    left to run (``trialConcurrency: 8`` for a 3-trial study starts 3: the others would find
+    the budget spent and exit)."""
+    from hpo.storage import state_counts
+    from hpo.study.bounds import trials_left
+
+    left = trials_left(created.spec, state_counts(store, created.study_id))
+    if left is None or asked <= max(1, left):
+        return asked
+    log.info("starting %d workers, not %d: the study has %d trials left", max(1, left), asked, left)
+    return max(1, left)
 
 
 def _run_local_workers(

@@ -15,6 +15,21 @@ if TYPE_CHECKING:
     from hpo.study.summary import StudySummary
 
 
+#: Half-samples of hpo importance and report at most: each refits both estimators (fANOVA's
+#: forest), so a thousand take minutes already, and the intervals settle long before.
+MAX_BOOTSTRAP = 1000
+
+
+def _check_target(target: float | None) -> None:
+    """A value to reach that trials can reach: NaN is reached by none, ±inf by all or none."""
+    import math
+
+    from hpo.errors import InvalidInputError
+
+    if target is not None and not math.isfinite(target):
+        raise InvalidInputError(f"--target must be a finite number, got {target}")
+
+
 @command("status")
 def status(
     storage: StorageOption = None,
@@ -125,7 +140,11 @@ def trials(
     from hpo.analysis.trial_list import as_csv, as_json, as_table, parse_states, trial_records
 
     records = trial_records(
-        open_storage(storage), names, states=parse_states(state), sort=sort, limit=limit
+        open_storage(storage),
+        names,
+        states=parse_states(state),
+        sort=sort,
+        limit=limit,
     )
     if output_format == "json":
         typer.echo(as_json(records))
@@ -202,6 +221,7 @@ def compare(
     storage: StorageOption = None,
 ) -> None:
     """Compare tuners: best value over repeats, trials and compute to a target, rank test."""
+    _check_target(target)
     from hpo.analysis import compare_studies, load_trials, render_comparison, resolve_studies
 
     store = open_storage(storage)
@@ -231,7 +251,13 @@ def importance(
         list[str], typer.Argument(help="Studies and/or comparison groups.", show_default=False)
     ],
     bootstrap: Annotated[
-        int, typer.Option("--bootstrap", help="Half-samples for the intervals (0: none).", min=0)
+        int,
+        typer.Option(
+            "--bootstrap",
+            help="Half-samples for the intervals (0: none).",
+            min=0,
+            max=MAX_BOOTSTRAP,
+        ),
     ] = 20,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
     storage: StorageOption = None,
@@ -269,11 +295,15 @@ def report(
         float | None, typer.Option("--target", help="Value to reach, for the comparison.")
     ] = None,
     bootstrap: Annotated[
-        int, typer.Option("--bootstrap", help="Resamples for the importance intervals.", min=0)
+        int,
+        typer.Option(
+            "--bootstrap", help="Resamples for the importance intervals.", min=0, max=MAX_BOOTSTRAP
+        ),
     ] = 20,
     storage: StorageOption = None,
 ) -> None:
     """One self-contained HTML report: comparison, importance, curves and best params."""
+    _check_target(target)
     from hpo.analysis.report import write_report
 
     path = write_report(open_storage(storage), names, out, target=target, bootstrap=bootstrap)

@@ -169,6 +169,7 @@ def _studies(url: str) -> list[str]:
         (["--name", "   "], "--name"),
         (["--repeats", "0"], "--repeats"),
         (["--repeats", "-1"], "--repeats"),
+        (["--repeats", "101"], "--repeats must be from 1 to 100"),  # 101 studies, before
     ],
 )
 def test_options_that_name_nothing(
@@ -197,6 +198,31 @@ def test_options_that_name_nothing(
 )
 def test_negative_worker_options(sqlite_url: str, args: list[str]) -> None:
     assert_one_line_error(hpo_cli("worker", "--study", "x", *args, storage=sqlite_url), 2, args[0])
+
+
+#: Numbers that start processes or studies, or take hours, past their bounds (each was taken
+#: as given): (command line, the option the one error line names).
+PAST_BOUNDS = [
+    (["worker", "--study", "x", "--stop-timeout", "inf"], "--stop-timeout"),
+    (["worker", "--study", "x", "--stop-timeout", "86401"], "--stop-timeout"),
+    (["worker", "--study", "x", "--trials-per-gpu", "65", "--gpus", "0"], "--trials-per-gpu"),
+    (["importance", "x", "--bootstrap", "1001"], "--bootstrap"),
+    (["report", "x", "--bootstrap", "1001"], "--bootstrap"),
+    (["compare", "x", "--target", "nan"], "--target must be a finite number"),
+    (["compare", "x", "--target", "-inf"], "--target must be a finite number"),
+    (["report", "x", "--target", "inf"], "--target must be a finite number"),
+    (["run", "--space", "space.json", "--workers", "65"], "--workers: 65 worker processes"),
+    (["run", "--space", "space.json", "--workers", "100000"], "at most 64"),
+]
+
+
+@pytest.mark.parametrize(("args", "needle"), PAST_BOUNDS, ids=[" ".join(a) for a, _ in PAST_BOUNDS])
+def test_options_past_their_bounds(
+    tmp_path: Path, sqlite_url: str, args: list[str], needle: str
+) -> None:
+    write_json(tmp_path / "space.json", {"config": {"maxTrialNum": 3}, "search_space": SPACE})
+    assert_one_line_error(hpo_cli(*args, storage=sqlite_url, cwd=tmp_path), 2, needle)
+    assert not (tmp_path / "hpo.db").exists()  # refused before the storage was opened
 
 
 def test_a_huge_choice_is_read_in_linear_time_and_printed_short(tmp_path: Path) -> None:

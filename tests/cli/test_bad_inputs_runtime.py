@@ -259,6 +259,25 @@ def test_a_group_that_cannot_be_created_whole_leaves_nothing(
     assert _snapshot(url) == before
 
 
+# -- processes: never more than the study can use ---------------------------------------------
+
+
+def test_run_starts_no_more_workers_than_the_study_has_trials(tmp_path: Path) -> None:
+    """trialConcurrency 8 for a 3-trial study started 8 processes; 5 found nothing to do."""
+    url = f"sqlite:///{tmp_path / 'hpo.db'}"
+    write_module(tmp_path, "quick", "def run(params):\n    return params['x']\n")
+    config = {
+        "config": {"maxTrialNum": 3, "trialConcurrency": 8, "objective": "quick:run"},
+        "search_space": {"x": {"_type": "uniform", "_value": [0, 1]}},
+    }
+    write_json(tmp_path / "space.json", config)
+    ran = run_hpo("run", "--space", "space.json", "--name", "few", storage=url, cwd=tmp_path)
+    assert ran.returncode == 0, ran.stderr
+    assert "starting 3 workers, not 8: the study has 3 trials left" in ran.stderr, ran.stderr
+    assert "starting 3 local workers" in ran.stderr, ran.stderr
+    assert len(optuna.load_study(study_name="few", storage=url).trials) == 3
+
+
 # -- a trial's code that exits ---------------------------------------------------------------
 
 
@@ -299,10 +318,19 @@ def test_a_trial_that_exits_fails_that_trial_not_the_worker(tmp_path: Path) -> N
         (["--port", "-1"], "--port"),
         (["--port", "http"], "--port"),
         (["--threads", "0"], "--threads"),
+        (["--threads", "129", "--port", "99999"], "--threads"),
         (["--host", "nonexistent.invalid"], "no such address"),
         (["--host", "10.255.255.1", "--port", "0"], "not an address of this machine"),
     ],
-    ids=["port-too-big", "port-negative", "port-text", "no-threads", "unknown-host", "foreign-ip"],
+    ids=[
+        "port-too-big",
+        "port-negative",
+        "port-text",
+        "no-threads",
+        "too-many-threads",
+        "unknown-host",
+        "foreign-ip",
+    ],
 )
 def test_serve_storage_refuses_what_it_cannot_listen_on(
     tmp_path: Path, options: list[str], needle: str
