@@ -235,12 +235,16 @@ def configure_logging(level: int) -> None:
     warnings.filterwarnings("ignore", message=".*is experimental.*")
 
 
-def open_storage(url: str | None, *, patience: float = 0.0, pool_size: int = 1) -> Any:
-    """The storage of a command, Optuna's own log routed through hpo's."""
+def open_storage(
+    url: str | None, *, patience: float = 0.0, pool_size: int = 1, create: bool = True
+) -> Any:
+    """The storage of a command, Optuna's own log routed through hpo's. ``create=False`` for
+    a command that reads studies or changes existing ones: it creates no database file and no
+    tables, and fails in one line naming the storage when there are no studies there."""
     from hpo.storage import open_storage as connect
 
     _route_optuna_log()
-    return connect(url or "", patience=patience, pool_size=pool_size)
+    return connect(url or "", patience=patience, pool_size=pool_size, create=create)
 
 
 def _route_optuna_log() -> None:

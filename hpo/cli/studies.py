@@ -154,10 +154,12 @@ def _create(
 ) -> tuple[list[Created], HpoRDBStorage]:
     """Create a study, or a comparison group when several samplers or repeats are asked for."""
     from hpo.storage import mask_url, resolve_url
+    from hpo.storage.existing import refuse_in_memory
     from hpo.study import budget_text, plan_studies
     from hpo.study.groups import create_studies
 
     plan = plan_studies(config, overrides, repeats)
+    refuse_in_memory(resolve_url(storage_url))
     print_notices(plan.notices)
     store = open_storage(storage_url)  # only now: an invalid file never touches the storage
     created = create_studies(store, plan.specs, exist_ok=exist_ok)  # all or none
@@ -318,7 +320,7 @@ def set_budget(
     if max_trials is None and max_duration is None:
         raise InvalidInputError("give --max-trials and/or --max-duration")
     seconds = None if max_duration is None else duration_option(max_duration)
-    store = open_storage(storage)
+    store = open_storage(storage, create=False)
     study_id, spec = load_spec(store, study)
     change = change_budget(store, study_id, spec, max_trials=max_trials, max_duration_s=seconds)
     if change.notice:
@@ -336,7 +338,7 @@ def stop(
     """Stop a study: its workers finish their current trial and exit (hpo resume undoes it)."""
     from hpo.study import set_stopped
 
-    set_stopped(open_storage(storage), study, True)
+    set_stopped(open_storage(storage, create=False), study, True)
     log.info("study %r stopped: workers exit after their current trial", study)
 
 
@@ -348,7 +350,7 @@ def resume(
     """Let workers run a stopped study again."""
     from hpo.study import set_stopped
 
-    set_stopped(open_storage(storage), study, False)
+    set_stopped(open_storage(storage, create=False), study, False)
     log.info("study %r resumed: start workers with hpo worker --study %s", study, study)
 
 
@@ -361,7 +363,7 @@ def delete_study(
     """Delete a study and all its trials."""
     from hpo.study import load_study_id
 
-    store = open_storage(storage)
+    store = open_storage(storage, create=False)
     study_id = load_study_id(store, study)
     if not yes:
         typer.confirm(f"delete study {study!r} and all its trials?", abort=True)

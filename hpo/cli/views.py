@@ -38,10 +38,18 @@ def status(
     """List the studies in the storage with their trials per state and best value."""
     from optuna.trial import TrialState
 
+    from hpo.errors import EmptyStorageError
+    from hpo.storage import mask_url, resolve_url
     from hpo.study.summary import summaries
     from hpo.text import table
 
-    found = summaries(open_storage(storage))
+    try:
+        found = summaries(open_storage(storage, create=False))
+    except EmptyStorageError as exc:
+        # Nothing is created to answer: no file, no tables; the answer names where it looked.
+        found, empty = [], str(exc)
+    else:
+        empty = f"no studies in {mask_url(resolve_url(storage))}"
     if as_json:
         typer.echo(json.dumps([_summary_json(s) for s in found], indent=2))
         return
@@ -69,7 +77,7 @@ def status(
             ]
         )
     if not rows:
-        typer.echo("no studies")
+        typer.echo(empty)
         return
     headers = ["study", "sampler", "pruner", "dir", "complete", "pruned", "fail", "running"]
     typer.echo(table([*headers, "waiting", "budget", "best"], rows))
@@ -140,7 +148,7 @@ def trials(
     from hpo.analysis.trial_list import as_csv, as_json, as_table, parse_states, trial_records
 
     records = trial_records(
-        open_storage(storage),
+        open_storage(storage, create=False),
         names,
         states=parse_states(state),
         sort=sort,
@@ -183,7 +191,7 @@ def best(
     from hpo.analysis.trial_numbers import with_numbers
     from hpo.study import best as best_of
 
-    store = open_storage(storage)
+    store = open_storage(storage, create=False)
     out = best_of(store, study, output_format)
     if weights is not None:
         from hpo.storage import resolve_url
@@ -224,7 +232,7 @@ def compare(
     _check_target(target)
     from hpo.analysis import compare_studies, load_trials, render_comparison, resolve_studies
 
-    store = open_storage(storage)
+    store = open_storage(storage, create=False)
     specs = resolve_studies(store, names)
     comparison = compare_studies(specs, load_trials(store, specs), target)
     for warning in comparison.warnings:
@@ -271,7 +279,7 @@ def importance(
         resolve_studies,
     )
 
-    store = open_storage(storage)
+    store = open_storage(storage, create=False)
     specs = resolve_studies(store, names)
     results = importance_by_tuner(specs, load_trials(store, specs), bootstrap=bootstrap)
     if as_json:
@@ -306,7 +314,9 @@ def report(
     _check_target(target)
     from hpo.analysis.report import write_report
 
-    path = write_report(open_storage(storage), names, out, target=target, bootstrap=bootstrap)
+    path = write_report(
+        open_storage(storage, create=False), names, out, target=target, bootstrap=bootstrap
+    )
     log.info("wrote %s", path)
     typer.echo(str(path))
 
@@ -330,7 +340,7 @@ def dashboard(
     from hpo.storage import mask_url, resolve_url
     from hpo.study.artifacts import artifact_store
 
-    store = open_storage(storage)
+    store = open_storage(storage, create=False)
     check_can_listen(host, port)  # one line, before the server prints its banner
     # The trials' weights, where studies keep them by default (beside a SQLite file).
     artifacts = artifact_store(None, resolve_url(storage))

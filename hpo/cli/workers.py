@@ -105,7 +105,7 @@ def worker(
         supervisor = Supervisor(args, devices, trials_per_gpu, resolve_url(storage))
         raise typer.Exit(supervisor.run())
     # A worker may start while the database restarts: it waits a little for it.
-    store = open_storage(storage, patience=WORKER_CONNECT_PATIENCE)
+    store = open_storage(storage, patience=WORKER_CONNECT_PATIENCE, create=False)
     runner: GroupWorker | Worker
     if group is not None:
         runner = GroupWorker(store, group, n_trials=n_trials, stop_timeout=stop_timeout)
@@ -136,9 +136,13 @@ def serve_storage(
     ] = 16,
 ) -> None:
     """Serve the storage over gRPC for many workers (they use --storage grpc://HOST:PORT)."""
+    from hpo.storage import resolve_url
+    from hpo.storage.existing import refuse_in_memory
     from hpo.storage.grpc import serve
     from hpo.worker import BeatWatcher
 
+    # Its clients create studies through it: not in a database that is gone when it stops.
+    refuse_in_memory(resolve_url(storage))
     check_can_listen(host, port)
     if host not in LOOPBACK:
         log.warning(

@@ -16,11 +16,12 @@ here, and why:
   win (Optuna's read-then-write lets several win on SQLite), and the few SQL statements hpo
   runs on Optuna's tables (counts, batched intermediate values, the worker counter).
 - ``heartbeat``: the stale-trial query of heartbeat storages.
+- ``tables``: whether a database has Optuna's tables, asked without creating them.
 - ``grid``: the grid sampler's view of which points are still unvisited.
 - ``grpc``: the servicer class and registration of Optuna's gRPC storage proxy.
 
-The ``rdb`` and ``grpc`` modules are imported by name (``hpo.optuna_compat.rdb``): they pull in
-SQLAlchemy's ORM and gRPC, which the rest does not need.
+The ``rdb``, ``tables`` and ``grpc`` modules are imported by name (``hpo.optuna_compat.rdb``):
+they pull in SQLAlchemy's ORM and gRPC, which the rest does not need.
 """
 
 from __future__ import annotations
