@@ -14,6 +14,7 @@ from typing import Any
 from hpo.errors import InvalidInputError
 from hpo.objectives import Metric, ObjectiveSpec, command_objective, resolve_target
 from hpo.objectives import kind_of as objective_kind
+from hpo.objectives.paths import absolute_path
 from hpo.space import Notice
 from hpo.study.budget import grid_budget
 from hpo.study.config_file import SearchConfig
@@ -110,8 +111,7 @@ def _liveness(config: SearchConfig, o: Overrides, cwd: str) -> Liveness:
         settings["checkpoint_dir"] = o.checkpoint_dir
     if settings.get("checkpoint_dir"):
         # Absolute, so that every worker finds it whatever its working directory.
-        directory = Path(settings["checkpoint_dir"]).expanduser()
-        settings["checkpoint_dir"] = str((Path(cwd) / directory).resolve())
+        settings["checkpoint_dir"] = _absolute(settings["checkpoint_dir"], cwd, "checkpoint")
     liveness = Liveness(**settings)
     if liveness.grace_period <= liveness.heartbeat_interval:
         raise InvalidInputError(
@@ -121,11 +121,14 @@ def _liveness(config: SearchConfig, o: Overrides, cwd: str) -> Liveness:
     return liveness
 
 
-def _absolute(directory: str | None, cwd: str) -> str | None:
+def _absolute(directory: str | None, cwd: str, what: str = "artifact") -> str | None:
     """A directory every worker finds, whatever its working directory."""
     if not directory:
         return None
-    return str((Path(cwd) / Path(directory).expanduser()).resolve())
+    try:
+        return str(absolute_path(directory, cwd))
+    except ValueError as exc:
+        raise InvalidInputError(f"{what} directory {directory!r}: {exc}") from None
 
 
 def _fix_overridden(config: SearchConfig, o: Overrides, notices: list[Notice]) -> SearchConfig:

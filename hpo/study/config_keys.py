@@ -24,6 +24,9 @@ from hpo.tuners import (
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
 _DURATION_UNITS = {"": 1.0, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+#: The largest population of an evolutionary tuner: a generation is sampled at once, and
+#: one of 10^12 never finished (``hpo.tuners.compatibility.OPTION_BOUNDS``).
+MAX_POPULATION = 10_000
 #: The longest duration: 100 years. Workers wait on timers of up to a budget's length, and
 #: Python's timers overflow past 292 years; no experiment runs a century.
 MAX_DURATION_S = 100 * 365 * 86400.0
@@ -110,8 +113,15 @@ def _tuner(value: Any, at: str, fields: dict[str, Any], notices: list[Notice]) -
         if arg == "optimize_mode":
             fields["direction"] = _direction(arg_value, arg_at)
         elif arg == "population_size":
-            if isinstance(arg_value, bool) or not isinstance(arg_value, int) or arg_value < 2:
-                raise SpaceError(arg_at, f"expected an integer ≥ 2, got {show(arg_value)}")
+            if (
+                isinstance(arg_value, bool)
+                or not isinstance(arg_value, int)
+                or not 2 <= arg_value <= MAX_POPULATION
+            ):
+                raise SpaceError(
+                    arg_at,
+                    f"expected an integer from 2 to {MAX_POPULATION:,}, got {show(arg_value)}",
+                )
             if sampler in ("cmaes", "nsga2", "nsga3"):
                 options["population_size"] = arg_value
             else:
@@ -194,7 +204,7 @@ def _objective(value: Any, at: str, fields: dict[str, Any], notices: list[Notice
     if isinstance(value, dict) and "command" in value:
         for key, item in value.items():
             if key == "command":
-                if not isinstance(item, str) or not item.strip():
+                if not isinstance(item, str) or not item.strip() or "\0" in item:
                     raise SpaceError(f"{at}.command", f"expected a command, got {show(item)}")
                 fields["command"] = item.strip()
             elif key == "code_dir":

@@ -75,6 +75,8 @@ def _ignored(at: str, fields: dict[str, Any]) -> None:
 def _command(value: Any, at: str, fields: dict[str, Any], notices: list[Notice]) -> None:
     if not isinstance(value, str) or not value.strip():
         raise SpaceError(at, f"expected the command a trial runs, got {show(value)}")
+    if "\0" in value:  # no process can be given one
+        raise SpaceError(at, f"a command cannot hold a NUL character, got {show(value)}")
     fields["command"] = value.strip()
 
 

@@ -60,14 +60,15 @@ def _read_text(file: Path, source: str) -> str:
         raise SpaceError("", f"cannot read: {exc.strerror}", source) from None
     except ValueError:  # a NUL in the path (searchSpaceFile in a config)
         raise SpaceError("", "cannot read: the path holds a NUL character", source) from None
-    with os.fdopen(descriptor, "rb") as stream:
-        mode = os.fstat(descriptor).st_mode
-        if stat.S_ISDIR(mode):
+    mode = os.fstat(descriptor).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(descriptor)
+        if stat.S_ISDIR(mode):  # Linux opens a directory for reading, then fails to read it
             raise SpaceError("", "is a directory, not a JSON or YAML file", source)
-        if not stat.S_ISREG(mode):
-            raise SpaceError(
-                "", f"is {_file_kind(mode)}, not a regular file: give a JSON or YAML file", source
-            )
+        raise SpaceError(
+            "", f"is {_file_kind(mode)}, not a regular file: give a JSON or YAML file", source
+        )
+    with os.fdopen(descriptor, "rb") as stream:
         try:
             raw = stream.read(MAX_BYTES + 1)
         except OSError as exc:

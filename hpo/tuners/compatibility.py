@@ -15,6 +15,16 @@ from hpo.space import ChoiceParam, Notice, NumericParam, Space
 from hpo.tuners.component import Component
 from hpo.tuners.samplers import kind_of
 
+#: Integer options of samplers, bounded. Two size what a sampler computes for every trial
+#: (TPE's candidates, a generation of CMA-ES or NSGA): past 10,000, sampling one trial takes
+#: hours or all memory (a population of 10^12 hung the worker), far beyond any search hpo
+#: runs. The others are counts that cannot be negative.
+OPTION_BOUNDS: dict[str, tuple[int, int]] = {
+    "n_ei_candidates": (1, 10_000),
+    "population_size": (2, 10_000),
+    "n_startup_trials": (0, 10**9),
+}
+
 
 def encode_space_for(sampler: str, space: Space, *, index_choices: bool = False) -> Space:
     """The space as a study of this sampler stores it.
@@ -48,6 +58,11 @@ def check_options(name: str, options: Mapping[str, Any]) -> None:
         if not ok:
             raise InvalidInputError(
                 f"sampler {kind.name} option {key} must be {expected.__name__}, got {value!r}"
+            )
+        low, high = OPTION_BOUNDS.get(key, (None, None))
+        if low is not None and high is not None and not low <= value <= high:
+            raise InvalidInputError(
+                f"sampler {kind.name} option {key} must be from {low} to {high:,}, got {value!r}"
             )
 
 

@@ -143,8 +143,44 @@ def test_yaml_no_search_space_holds_is_one_line(tmp_path: Path, text: str, needl
         ({"config": {"pruner": {"name": "percentile", "percentile": "x"}}}, "percentile"),
         ({"config": {"grace_period": 2, "heartbeat_interval": 60}}, "grace_period (2s)"),
         ({"config": {"sampler": {"name": "tpe", "n_startup_trials": "ten"}}}, "n_startup_trials"),
+        # A generation of 10^12 hung the worker; 10^9 candidates per trial too.
+        (
+            {"config": {"sampler": {"name": "cmaes", "population_size": 10**12}}},
+            "population_size must be from 2 to 10,000",
+        ),
+        (
+            {"config": {"sampler": {"name": "tpe", "n_ei_candidates": 10**9}}},
+            "n_ei_candidates must be from 1 to 10,000",
+        ),
+        ({"config": {"sampler": {"name": "tpe", "n_startup_trials": -1}}}, "n_startup_trials"),
+        # Paths no machine has: tracebacks (a home of an unknown user, a NUL).
+        (
+            {"config": {"checkpoint_dir": "~hpo-no-such-user/ck"}},
+            "checkpoint directory '~hpo-no-such-user/ck': ~hpo-no-such-user is the home",
+        ),
+        ({"config": {"artifact_dir": "~hpo-no-such-user/a"}}, "artifact directory"),
+        (
+            {"config": {"objective": "a\u0000b.py:run"}},
+            "config.objective: 'a\\x00b.py:run': a path cannot hold a NUL character",
+        ),
+        (
+            {"config": {"objective": "~hpo-no-such-user/train.py:run"}},
+            "config.objective: '~hpo-no-such-user/train.py:run'",
+        ),
     ],
-    ids=["asha-min-resource", "percentile-text", "grace-below-heartbeat", "sampler-option"],
+    ids=[
+        "asha-min-resource",
+        "percentile-text",
+        "grace-below-heartbeat",
+        "sampler-option",
+        "population-10^12",
+        "tpe-candidates-10^9",
+        "negative-startup-trials",
+        "checkpoint-dir-of-no-user",
+        "artifact-dir-of-no-user",
+        "objective-file-nul",
+        "objective-file-of-no-user",
+    ],
 )
 def test_validate_refuses_what_create_study_refuses(
     tmp_path: Path, sqlite_url: str, config: dict[str, object], needle: str
@@ -257,6 +293,29 @@ def test_training_params_that_cannot_train_are_refused_before_the_study_exists(
             '{"params": {"num_epochs": 1e400}, "search_space": ' + json.dumps(SPACE) + "}"
         )
         assert_one_line_error(hpo_cli("validate", "space.json", cwd=tmp_path), 2, needle)
+
+
+def test_training_paths_no_machine_has_are_refused_and_home_paths_kept(tmp_path: Path) -> None:
+    """A NUL in data_dir was a traceback, and so was ~user of an unknown user, which a worker
+    (another machine) may know: it is stored as written, as ~ always was."""
+    space = json.loads(
+        (Path(__file__).resolve().parents[2] / "search_spaces" / "digits_cnn.json").read_text()
+    )
+    space["params"]["data_dir"] = "a\0b"
+    write_json(tmp_path / "space.json", space)
+    result = hpo_cli("validate", "space.json", cwd=tmp_path)
+    assert_one_line_error(result, 2, "params: data_dir: a path cannot hold a NUL character")
+    space["params"]["data_dir"] = "~hpo-no-such-user/data"
+    write_json(tmp_path / "space.json", space)
+    result = hpo_cli("validate", "space.json", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+
+
+def test_a_search_space_file_that_is_a_directory(tmp_path: Path) -> None:
+    """Linux opens a directory for reading: it was read, and failed with IsADirectoryError."""
+    (tmp_path / "config.yml").write_text("searchSpaceFile: .\ntrialCommand: x\n")
+    result = hpo_cli("validate", "config.yml", cwd=tmp_path)
+    assert_one_line_error(result, 2, str(tmp_path), "is a directory")
 
 
 def test_distillation_searched_without_a_teacher_is_refused(tmp_path: Path) -> None:

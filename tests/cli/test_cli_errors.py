@@ -271,6 +271,26 @@ MALFORMED: list[tuple[str, Any, list[str]]] = [
         ["trialConcurrency: expected at most 64 on one machine"],
     ),
     (
+        "code-dir-nul",
+        {"searchSpace": SPACE, "trialCommand": "python3 t.py", "trialCodeDirectory": "a\u0000"},
+        ["trialCodeDirectory: the trials' code directory", "a path cannot hold a NUL character"],
+    ),
+    (
+        "command-nul",
+        {"searchSpace": SPACE, "trialCommand": "python3 t.py\u0000"},
+        ["trialCommand: a command cannot hold a NUL character"],
+    ),
+    (
+        "space-file-of-no-user",
+        {"searchSpaceFile": "~hpo-no-such-user/space.json", "trialCommand": "python3 t.py"},
+        ["searchSpaceFile", "~hpo-no-such-user is the home directory of no user"],
+    ),
+    (
+        "evolution-population-10^12",
+        dropt(tuner("Evolution", population_size=10**12)),
+        ["config.tuner.classArgs.population_size: expected an integer from 2 to 10,000"],
+    ),
+    (
         "trial-gpus-beyond-a-machine",
         {"searchSpace": SPACE, "trialCommand": "python3 trial.py", "trialGpuNumber": 10**9},
         ["trialGpuNumber: expected at most 64 on one machine"],
