@@ -58,6 +58,11 @@ def open_storage(
         raise StorageError(f"cannot open storage {mask_url(url)}: {exc}") from None
     except RuntimeError as exc:  # Optuna's schema version check
         raise StorageError(f"storage {mask_url(url)}: {describe_db_error(exc, url)}") from None
+    except (ValueError, TypeError) as exc:  # a driver option of the URL: ?timeout=abc
+        raise InvalidInputError(
+            f"storage {mask_url(url)}: an option the driver cannot take: "
+            f"{describe_db_error(exc, url)}"
+        ) from None
     if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
         _enable_wal(storage)
     return storage

@@ -179,6 +179,16 @@ def test_a_storage_url_with_a_bad_port_is_invalid_input(
     assert "s3cret" not in result.stderr + result.stdout
 
 
+def test_a_driver_option_the_driver_cannot_take_is_invalid_input(tmp_path: Path) -> None:
+    """SQLite's driver converts ?timeout= to a number: a ValueError traceback, before."""
+    write_json(tmp_path / "space.json", {"x": {"_type": "uniform", "_value": [0, 1]}})
+    url = f"sqlite:///{tmp_path / 'hpo.db'}?timeout=abc"
+    args = ["create-study", "--space", "space.json", "--objective", "math:sqrt"]
+    result = hpo_cli(*args, storage=url, cwd=tmp_path)
+    assert_only_one_line(result, 2, "an option the driver cannot take", "'abc'")
+    assert not (tmp_path / "hpo.db").exists()
+
+
 # -- passwords in every form a URL carries them ------------------------------------------------
 
 #: (how the password is written into the URL, exit code, what the error says). The database
