@@ -46,7 +46,7 @@ def write_png(comparison: Comparison, path: Path) -> Path:
         for tuner, _study, xs, ys in _series(comparison, axis):
             ax.step(
                 xs,
-                ys,
+                [_drawable(y) for y in ys],
                 where="post",
                 color=colours[tuner],
                 alpha=0.8,
@@ -54,7 +54,7 @@ def write_png(comparison: Comparison, path: Path) -> Path:
             )
             labelled.add(tuner)
         if comparison.target is not None:
-            ax.axhline(comparison.target, color="grey", linestyle="--", linewidth=1)
+            ax.axhline(_drawable(comparison.target), color="grey", linestyle="--", linewidth=1)
         ax.set_xlabel(label)
         ax.set_ylabel("best so far")
         ax.grid(alpha=0.3)
@@ -128,6 +128,15 @@ def importance_png(results: Sequence[StudyImportance], path: Path) -> Path:
         ax.set_xlabel("importance (5–95 % interval where shown)")
     figure.savefig(path, dpi=110)
     return path
+
+
+#: matplotlib computes the width of an axis: values near the largest float (a result of 1e308)
+#: overflow it, and the figure fails. They are drawn at this bound instead.
+DRAWABLE = 1e300
+
+
+def _drawable(value: float) -> float:
+    return max(-DRAWABLE, min(DRAWABLE, value))
 
 
 def _plain(text: str) -> str:

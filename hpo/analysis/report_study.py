@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import math
 import random
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import optuna.visualization as vis
@@ -17,6 +17,7 @@ from hpo.analysis.report_html import Figures, element, pre, table
 from hpo.analysis.trial_numbers import trial_numbers
 from hpo.optuna_compat import in_memory_copy
 from hpo.study import StudySpec
+from hpo.text import first_line
 
 #: Epoch curves drawn per study at most (the latest trials): a 10,000-line plot helps nobody.
 MAX_CURVES = 300
@@ -53,22 +54,41 @@ def study_section(spec: StudySpec, trials: Sequence[FrozenTrial], figures: Figur
     metric = spec.metrics[0].name
     target = None if not spec.is_multi_objective else (lambda t: t.values[0])
     parts = [heading]
-    history = vis.plot_optimization_history(
-        in_memory_copy(spec.directions, trials), target=target, target_name=metric
+    parts.append(
+        _figure(
+            figures,
+            "optimisation history",
+            lambda: vis.plot_optimization_history(
+                in_memory_copy(spec.directions, trials), target=target, target_name=metric
+            ),
+        )
     )
-    parts.append(figures.html(history))
     if any(t.intermediate_values for t in trials):
         parts.append(figures.html(epoch_curves(trials, metric)))
     ranked = _ranked(spec, complete)
     best = ranked[0]
     if len(complete) > 1 and complete[0].params:
-        parts.append(figures.html(_parallel(spec, complete, best, target)))
+        parts.append(
+            _figure(
+                figures, "parallel coordinates", lambda: _parallel(spec, complete, best, target)
+            )
+        )
     parts.append(_best_trial(spec, best))
     parts.append(element("h3", f"top {min(TOP_TRIALS, len(ranked))} of {len(complete)} complete"))
     parts.append(_top_table(spec, ranked[:TOP_TRIALS]))
     parts.append(element("h3", "search space"))
     parts.append(pre(json.dumps(dict(spec.search_space), indent=2, default=str)))
     return "\n".join(parts)
+
+
+def _figure(figures: Figures, what: str, draw: Callable[[], Any]) -> str:
+    """One of Optuna's figures, or a line saying why it is not drawn: Optuna's colour scale
+    fails on values near the largest float (a result of 1e308), and the rest of the report
+    still helps."""
+    try:
+        return figures.html(draw())
+    except (ValueError, OverflowError, ZeroDivisionError) as exc:
+        return element("p", f"{what} not drawn: {first_line(exc)}", "warning")
 
 
 def _ranked(spec: StudySpec, complete: Sequence[FrozenTrial]) -> list[FrozenTrial]:

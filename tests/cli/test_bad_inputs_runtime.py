@@ -374,6 +374,32 @@ def test_run_starts_no_more_workers_than_the_study_has_trials(tmp_path: Path) ->
     assert len(optuna.load_study(study_name="few", storage=url).trials) == 3
 
 
+# -- results near the largest float ----------------------------------------------------------
+
+
+def test_results_near_the_largest_float_are_analysed(tmp_path: Path) -> None:
+    """Finite results of ±1e308: their sum overflowed in compare, fANOVA's variance in
+    importance (an assertion in Optuna), the colour scale of Optuna's plots in report."""
+    url = f"sqlite:///{tmp_path / 'hpo.db'}"
+    write_module(
+        tmp_path,
+        "huge",
+        "def run(params):\n    return [1e308, -1e308, 0.5][int(params['x'] * 3)]\n",
+    )
+    config = {
+        "config": {"maxTrialNum": 12, "pruner": "none", "seed": 3, "objective": "huge:run"},
+        "search_space": {"x": {"_type": "uniform", "_value": [0, 0.99]}},
+    }
+    hpo_create_study(tmp_path, config, url, "--name", "huge", "--sampler", "random")
+    assert run_hpo("worker", "--study", "huge", storage=url, cwd=tmp_path).returncode == 0
+    for args in (["compare", "huge"], ["importance", "huge", "--bootstrap", "3"]):
+        result = run_hpo(*args, storage=url, cwd=tmp_path)
+        assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
+    made = run_hpo("report", "huge", "--out", "rep", "--bootstrap", "3", storage=url, cwd=tmp_path)
+    assert made.returncode == 0 and "Traceback" not in made.stderr, made.stderr
+    assert "parallel coordinates not drawn" in (tmp_path / "rep" / "report.html").read_text()
+
+
 # -- a trial's code that exits ---------------------------------------------------------------
 
 
