@@ -91,6 +91,8 @@ def check_compatibility(sampler: Component, space: Space, n_objectives: int) -> 
                 f"sampler {kind.name} needs parameters with finitely many values; continuous: "
                 f"{', '.join(continuous)} (use choice, randint or quniform)"
             )
+        if kind.name == "grid":
+            _check_grid_size(space)
     if not kind.models_categories:
         choices = [p for p, _ in space.walk() if isinstance(p, ChoiceParam) and len(p.options) > 1]
         ordered = [p.key for p in choices if p.is_numeric]
@@ -121,6 +123,34 @@ def check_compatibility(sampler: Component, space: Space, n_objectives: int) -> 
                 )
             )
     return notices
+
+
+#: Optuna's grid sampler holds every point of the grid in memory, and each trial stores every
+#: value of every parameter: two randint [0, 10^9] (a grid of 10^18 points) hung validate and
+#: create-study. A million points is more trials than any study here runs.
+MAX_GRID_POINTS = 1_000_000
+#: Values of one parameter of a grid (each trial stores them all).
+MAX_GRID_VALUES = 10_000
+
+
+def _check_grid_size(space: Space) -> None:
+    """Refuse a grid too large to hold, counted without listing it."""
+    points = 1
+    for p, _ in space.walk():
+        if isinstance(p, ChoiceParam):
+            values = len(p.options)
+        else:
+            values = int((p.high - p.low) / (p.quantum or p.step or 1)) + 1
+        if values > MAX_GRID_VALUES:
+            raise InvalidInputError(
+                f"grid search over {p.key}: {values:,} values, at most {MAX_GRID_VALUES:,} per "
+                "parameter (use another sampler, or a coarser q)"
+            )
+        points *= values
+        if points > MAX_GRID_POINTS:
+            raise InvalidInputError(
+                f"grid search over more than {MAX_GRID_POINTS:,} points (use another sampler)"
+            )
 
 
 def _is_continuous(p: NumericParam | ChoiceParam) -> bool:

@@ -295,6 +295,24 @@ def test_training_params_that_cannot_train_are_refused_before_the_study_exists(
         assert_one_line_error(hpo_cli("validate", "space.json", cwd=tmp_path), 2, needle)
 
 
+@pytest.mark.parametrize(
+    ("upper", "needle"),
+    [(10**9, "grid search over x: 1,000,000,000 values"), (1001, "more than 1,000,000 points")],
+    ids=["values-of-one-param", "points"],
+)
+def test_a_grid_too_large_to_hold_is_refused_at_once(
+    tmp_path: Path, sqlite_url: str, upper: int, needle: str
+) -> None:
+    """Two randint [0, 10^9] as a grid: validate and create-study listed 10^18 points."""
+    space = {name: {"_type": "randint", "_value": [0, upper]} for name in ("x", "y")}
+    write_json(tmp_path / "space.json", space)
+    for command in (["validate", "space.json"], ["create-study", "--space", "space.json"]):
+        args = [*command, "--sampler", "grid", "--objective", "math:sqrt"]
+        result = run_hpo(*args, storage=sqlite_url, cwd=tmp_path, timeout=60)
+        assert_one_line_error(result, 2, needle)
+    assert not (tmp_path / "hpo.db").exists()
+
+
 def test_training_paths_no_machine_has_are_refused_and_home_paths_kept(tmp_path: Path) -> None:
     """A NUL in data_dir was a traceback, and so was ~user of an unknown user, which a worker
     (another machine) may know: it is stored as written, as ~ always was."""
