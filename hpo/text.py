@@ -22,9 +22,19 @@ def first_line(exc: BaseException, limit: int = MAX_ERROR_TEXT) -> str:
     return text.splitlines()[0].strip()[:limit] if text else type(exc).__name__
 
 
-#: Characters that would break a line or a terminal: control characters and Unicode's line
-#: and paragraph separators.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+#: Characters that would break a line or a terminal: control characters, Unicode's line and
+#: paragraph separators, and lone surrogates (no character at all: not UTF-8 writable).
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+
+
+def is_text(text: str) -> bool:
+    """Whether ``text`` can be written as UTF-8: not when it holds a lone surrogate (bytes of a
+    command line that are not UTF-8, a JSON escape such as \\ud800 without its pair)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def has_control_characters(text: str) -> bool:

@@ -124,6 +124,7 @@ def command(name: str) -> Callable[[F], F]:
         @functools.wraps(function)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             try:
+                _check_text(kwargs)
                 return function(*args, **kwargs)
             except HpoError as exc:
                 error(_scrubbed(str(exc), kwargs))
@@ -142,6 +143,19 @@ def command(name: str) -> Callable[[F], F]:
         return function
 
     return decorate
+
+
+def _check_text(kwargs: dict[str, Any]) -> None:
+    """Refuse an option that is not text: bytes that are not UTF-8 in a name or a value
+    (Python keeps them as lone surrogates) cannot be stored or printed, and were tracebacks
+    from the database driver. File paths (``Path`` options) may hold any bytes."""
+    from hpo.errors import InvalidInputError
+    from hpo.text import is_text
+
+    for key, value in kwargs.items():
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, str) and not is_text(item):
+                raise InvalidInputError(f"{key.rstrip('_')}: {item!r} is not UTF-8 text")
 
 
 def error(message: str) -> None:

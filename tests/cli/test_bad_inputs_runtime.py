@@ -136,6 +136,16 @@ def test_a_command_that_reads_creates_no_storage(
     assert not created()
 
 
+@pytest.mark.parametrize(
+    "args",
+    [["best", "a\udcff"], ["trials", "a\udcff"], ["worker", "--study", "a\udcff"]],
+    ids=["best", "trials", "worker"],
+)
+def test_a_study_name_that_is_not_utf8_is_one_line(sqlite_url: str, args: list[str]) -> None:
+    """A name of bytes that are not UTF-8 reached the database driver: UnicodeEncodeError."""
+    assert_only_one_line(hpo_cli(*args, storage=sqlite_url), 2, "is not UTF-8 text")
+
+
 @pytest.mark.parametrize("url", ["sqlite:///:memory:", "sqlite://", "sqlite:///"])
 @pytest.mark.parametrize("command", ["create-study", "run", "serve-storage"])
 def test_no_study_is_created_where_it_is_gone_when_the_command_exits(

@@ -271,6 +271,16 @@ MALFORMED: list[tuple[str, Any, list[str]]] = [
         ["trialConcurrency: expected at most 64 on one machine"],
     ),
     (
+        "lone-surrogate-in-param-name",
+        {"x\ud800": {"_type": "uniform", "_value": [0, 1]}},
+        ["x\\ud800: a key holds a lone surrogate"],
+    ),
+    (
+        "lone-surrogate-in-choice",
+        {"x": {"_type": "choice", "_value": ["a\udfff", "b"]}},
+        ["x._value[0]: a string holds a lone surrogate"],
+    ),
+    (
         "code-dir-nul",
         {"searchSpace": SPACE, "trialCommand": "python3 t.py", "trialCodeDirectory": "a\u0000"},
         ["trialCodeDirectory: the trials' code directory", "a path cannot hold a NUL character"],
@@ -360,6 +370,9 @@ def test_create_study_refuses_every_malformed_file_and_leaves_the_storage_untouc
         (["--param", "a\nb=1"], ["--param: a name must not hold control characters"]),
         (["--name", "a\nb"], ["study name must not hold control characters", "a\\nb"]),
         (["--max-duration", "99999999999d"], ["--max-duration", "at most 100 years"]),
+        # Bytes of a command line that are not UTF-8 (Python keeps them as surrogates).
+        (["--name", "n\udcff"], ["name: 'n\\udcff' is not UTF-8 text"]),
+        (["-p", "k=\udcff"], ["param: 'k=\\udcff' is not UTF-8 text"]),
     ],
 )
 def test_create_study_refuses_bad_options(
