@@ -413,7 +413,7 @@ def test_results_near_the_largest_float_are_analysed(tmp_path: Path) -> None:
 def test_importance_of_trials_written_with_two_ranges_is_one_line(tmp_path: Path) -> None:
     """Trials written into a study by plain Optuna, one parameter with two ranges: Optuna's
     evaluators raised ValueError ("dynamic search spaces") through hpo importance."""
-    from optuna.distributions import FloatDistribution
+    from optuna.distributions import BaseDistribution, FloatDistribution
     from optuna.trial import create_trial
 
     url = f"sqlite:///{tmp_path / 'hpo.db'}"
@@ -423,7 +423,7 @@ def test_importance_of_trials_written_with_two_ranges_is_one_line(tmp_path: Path
     study = optuna.load_study(study_name="two", storage=url)
     for n in range(10):
         high = 5.0 if n == 9 else 1.0
-        distributions = {"x": FloatDistribution(0, high)}
+        distributions: dict[str, BaseDistribution] = {"x": FloatDistribution(0, high)}
         study.add_trial(create_trial(params={"x": n / 10}, distributions=distributions, value=n))
     result = hpo_cli("importance", "two", storage=url, cwd=tmp_path)
     assert_one_line_error(result, 1, "importance cannot be estimated", "dynamic search spaces")
