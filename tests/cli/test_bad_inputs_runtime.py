@@ -5,7 +5,6 @@ traceback, and the storage left as it was."""
 from __future__ import annotations
 
 import ipaddress
-import json
 import signal
 import socket
 import subprocess
@@ -67,101 +66,6 @@ def test_a_worker_does_not_wait_for_a_storage_that_cannot_work(
 ) -> None:
     result = hpo_cli("worker", "--study", "x", storage=db_url("hpo_no_such_database") + query)
     assert_only_one_line(result, 1, "cannot open storage", needle)
-
-
-# -- storages with no studies: commands that read never create one ----------------------------
-
-#: Every command that only reads studies or changes existing ones. None may create a SQLite
-#: file or Optuna's tables where it looks (status created both, then said "no studies").
-READING_COMMANDS = {
-    "status": ["status"],
-    "trials": ["trials", "x"],
-    "best": ["best", "x"],
-    "compare": ["compare", "x"],
-    "importance": ["importance", "x"],
-    "report": ["report", "x", "--out", "report"],
-    "dashboard": ["dashboard"],  # on a busy port: it never serves, before or after the fix
-    "stop": ["stop", "x"],
-    "resume": ["resume", "x"],
-    "set-budget": ["set-budget", "x", "--max-trials", "3"],
-    "delete-study": ["delete-study", "x", "--yes"],
-    "worker": ["worker", "--study", "x"],
-}
-
-
-@pytest.fixture(params=["missing-file", "in-memory", "postgresql-without-tables"])
-def studyless(
-    request: pytest.FixtureRequest, tmp_path: Path
-) -> tuple[str, str, Callable[[], bool]]:
-    """(URL, the URL as hpo prints it, whether anything was created there)."""
-    if request.param == "missing-file":
-        url = f"sqlite:///{tmp_path / 'typo.db'}"
-        return url, url, lambda: any(tmp_path.iterdir())
-    if request.param == "in-memory":
-        return "sqlite:///:memory:", "sqlite:///:memory:", lambda: False
-    request.getfixturevalue("pg_server")
-    url = request.getfixturevalue("pg_databases").create(password="s3cret")
-    return url, url.replace(":s3cret@", ":***@"), lambda: bool(_pg_tables(url))
-
-
-def _pg_tables(url: str) -> list[str]:
-    import sqlalchemy
-
-    engine = sqlalchemy.create_engine(url)
-    try:
-        return sqlalchemy.inspect(engine).get_table_names()
-    finally:
-        engine.dispose()
-
-
-@pytest.mark.parametrize("args", READING_COMMANDS.values(), ids=READING_COMMANDS)
-def test_a_command_that_reads_creates_no_storage(
-    studyless: tuple[str, str, Callable[[], bool]],
-    busy_port: tuple[str, int],
-    tmp_path: Path,
-    args: list[str],
-) -> None:
-    url, shown, created = studyless
-    if args[0] == "dashboard":
-        args = [*args, "--port", str(busy_port[1])]
-    result = hpo_cli(*args, storage=url, cwd=tmp_path)
-    if args == ["status"]:
-        assert result.returncode == 0, result.stderr
-        assert result.stdout.startswith(f"no studies in {shown} ("), result.stdout
-        listed = hpo_cli("status", "--json", storage=url, cwd=tmp_path)
-        assert (listed.returncode, json.loads(listed.stdout)) == (0, []), listed.stderr
-    else:
-        assert_only_one_line(result, 1, f"no studies in {shown} (")
-    assert "s3cret" not in result.stdout + result.stderr
-    assert not created()
-
-
-@pytest.mark.parametrize(
-    "args",
-    [["best", "a\udcff"], ["trials", "a\udcff"], ["worker", "--study", "a\udcff"]],
-    ids=["best", "trials", "worker"],
-)
-def test_a_study_name_that_is_not_utf8_is_one_line(sqlite_url: str, args: list[str]) -> None:
-    """A name of bytes that are not UTF-8 reached the database driver: UnicodeEncodeError."""
-    assert_only_one_line(hpo_cli(*args, storage=sqlite_url), 2, "is not UTF-8 text")
-
-
-@pytest.mark.parametrize("url", ["sqlite:///:memory:", "sqlite://", "sqlite:///"])
-@pytest.mark.parametrize("command", ["create-study", "run", "serve-storage"])
-def test_no_study_is_created_where_it_is_gone_when_the_command_exits(
-    tmp_path: Path, busy_port: tuple[str, int], url: str, command: str
-) -> None:
-    """sqlite:///:memory: said "created", and the study was gone."""
-    write_json(tmp_path / "space.json", {"x": {"_type": "uniform", "_value": [0, 1]}})
-    study = ["--space", "space.json", "--objective", "math:sqrt", "--max-trials", "1"]
-    args = {
-        "create-study": ["create-study", *study],
-        "run": ["run", *study],
-        # A busy port: it never serves (before, it failed on the port only after opening).
-        "serve-storage": ["serve-storage", "--port", str(busy_port[1])],
-    }[command]
-    result = hpo_cli(*args, storage=url, cwd=tmp_path)
-    assert_only_one_line(result, 2, f"storage {url} is an in-memory database")
 
 
 # -- storage URLs that are not valid ----------------------------------------------------------
@@ -382,51 +286,6 @@ def test_run_starts_no_more_workers_than_the_study_has_trials(tmp_path: Path) ->
     assert "starting 3 workers, not 8: the study has 3 trials left" in ran.stderr, ran.stderr
     assert "starting 3 local workers" in ran.stderr, ran.stderr
     assert len(optuna.load_study(study_name="few", storage=url).trials) == 3
-
-
-# -- results near the largest float ----------------------------------------------------------
-
-
-def test_results_near_the_largest_float_are_analysed(tmp_path: Path) -> None:
-    """Finite results of ±1e308: their sum overflowed in compare, fANOVA's variance in
-    importance (an assertion in Optuna), the colour scale of Optuna's plots in report."""
-    url = f"sqlite:///{tmp_path / 'hpo.db'}"
-    write_module(
-        tmp_path,
-        "huge",
-        "def run(params):\n    return [1e308, -1e308, 0.5][int(params['x'] * 3)]\n",
-    )
-    config = {
-        "config": {"maxTrialNum": 12, "pruner": "none", "seed": 3, "objective": "huge:run"},
-        "search_space": {"x": {"_type": "uniform", "_value": [0, 0.99]}},
-    }
-    hpo_create_study(tmp_path, config, url, "--name", "huge", "--sampler", "random")
-    assert run_hpo("worker", "--study", "huge", storage=url, cwd=tmp_path).returncode == 0
-    for args in (["compare", "huge"], ["importance", "huge", "--bootstrap", "3"]):
-        result = run_hpo(*args, storage=url, cwd=tmp_path)
-        assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
-    made = run_hpo("report", "huge", "--out", "rep", "--bootstrap", "3", storage=url, cwd=tmp_path)
-    assert made.returncode == 0 and "Traceback" not in made.stderr, made.stderr
-    assert "parallel coordinates not drawn" in (tmp_path / "rep" / "report.html").read_text()
-
-
-def test_importance_of_trials_written_with_two_ranges_is_one_line(tmp_path: Path) -> None:
-    """Trials written into a study by plain Optuna, one parameter with two ranges: Optuna's
-    evaluators raised ValueError ("dynamic search spaces") through hpo importance."""
-    from optuna.distributions import BaseDistribution, FloatDistribution
-    from optuna.trial import create_trial
-
-    url = f"sqlite:///{tmp_path / 'hpo.db'}"
-    write_json(tmp_path / "space.json", {"x": {"_type": "uniform", "_value": [0, 1]}})
-    args = ["create-study", "--space", "space.json", "--objective", "math:sqrt", "--name", "two"]
-    assert hpo_cli(*args, storage=url, cwd=tmp_path).returncode == 0
-    study = optuna.load_study(study_name="two", storage=url)
-    for n in range(10):
-        high = 5.0 if n == 9 else 1.0
-        distributions: dict[str, BaseDistribution] = {"x": FloatDistribution(0, high)}
-        study.add_trial(create_trial(params={"x": n / 10}, distributions=distributions, value=n))
-    result = hpo_cli("importance", "two", storage=url, cwd=tmp_path)
-    assert_one_line_error(result, 1, "importance cannot be estimated", "dynamic search spaces")
 
 
 # -- a trial's code that exits ---------------------------------------------------------------
