@@ -9,7 +9,7 @@ from typing import Any
 from hpo.errors import InvalidInputError, SpaceError
 from hpo.objectives import Direction
 from hpo.study.config_keys import parse_duration
-from hpo.study.read_file import loads_strict
+from hpo.study.read_file import checked_data, loads_strict
 from hpo.text import has_control_characters
 from hpo.tuners import resolve_pruner_name, resolve_sampler_name
 
@@ -76,7 +76,7 @@ def parse_params(items: Sequence[str]) -> dict[str, Any]:
             raise InvalidInputError(f"--param: a name must not hold control characters: {key!r}")
         try:
             # As strictly as a file: NaN is text, an integer too large for a float is refused.
-            value = loads_strict(raw)
+            value = checked_data(loads_strict(raw))
         except SpaceError as exc:
             if not exc.reason.startswith("not valid JSON"):
                 raise InvalidInputError(f"--param {key.strip()}: {exc.reason}") from None

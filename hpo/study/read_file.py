@@ -19,10 +19,13 @@ from typing import Any
 
 from hpo.errors import SpaceError
 from hpo.study.read_yaml import MAX_INT_DIGITS, loads_yaml
-from hpo.text import is_text, one_line
+from hpo.text import clip, is_text, one_line
 
 #: The largest file read (a search space of 100,000 choices is a few MB).
 MAX_BYTES = 64 * 1024 * 1024
+#: The deepest nesting of a file's data: a nested choice takes three levels per level of
+#: nesting, and no real space or fixed param comes near.
+MAX_DEPTH = 100
 YAML_SUFFIXES = (".yml", ".yaml")
 
 
@@ -35,34 +38,39 @@ def read_data(path: str | Path) -> Any:
     suffix = Path(path).suffix.lower()
     try:
         if suffix in YAML_SUFFIXES:
-            return _unicode(loads_yaml(text))
+            return checked_data(loads_yaml(text))
         try:
-            return _unicode(loads_strict(text))
+            return checked_data(loads_strict(text))
         except SpaceError:
             if suffix == ".json" or text.lstrip()[:1] in ("{", "["):
                 raise
-            return _unicode(loads_yaml(text))  # an NNI config.yml saved under another name
+            return checked_data(loads_yaml(text))  # an NNI config.yml saved under another name
     except SpaceError as exc:
         raise exc.with_source(source) from None
     except RecursionError:
         raise SpaceError("", "nested too deeply to read", source) from None
 
 
-def _unicode(data: Any) -> Any:
-    """``data``, unless a string in it (a key or a value) holds a lone surrogate: a JSON
-    escape such as \\ud800 without its pair is no character, and no database or terminal
-    takes it (trials failed on it). Walked without recursion: the data may be deep."""
-    stack: list[tuple[str, Any]] = [("", data)]
+def checked_data(data: Any) -> Any:
+    """``data``, unless it is nested deeper than ``MAX_DEPTH`` (a fixed param 500 levels deep
+    broke storing the study's spec) or a string in it (a key or a value) holds a lone
+    surrogate: a JSON escape such as \\ud800 without its pair is no character, and no database
+    or terminal takes it (trials failed on it). Walked without recursion."""
+    stack: list[tuple[str, int, Any]] = [("", 0, data)]
     while stack:
-        path, value = stack.pop()
+        path, depth, value = stack.pop()
+        if depth > MAX_DEPTH:
+            raise SpaceError(
+                clip(one_line(path), 60), f"nested too deeply (more than {MAX_DEPTH} levels)"
+            )
         if isinstance(value, dict):
             for key, item in value.items():
                 at = f"{path}.{key}" if path else str(key)
                 if isinstance(key, str) and not is_text(key):
                     raise SpaceError(one_line(at), "a key holds a lone surrogate: not Unicode text")
-                stack.append((at, item))
+                stack.append((at, depth + 1, item))
         elif isinstance(value, list):
-            stack.extend((f"{path}[{i}]", item) for i, item in enumerate(value))
+            stack.extend((f"{path}[{i}]", depth + 1, item) for i, item in enumerate(value))
         elif isinstance(value, str) and not is_text(value):
             raise SpaceError(
                 one_line(path) or "$", "a string holds a lone surrogate: not Unicode text"

@@ -26,14 +26,28 @@ def _nested_choice(depth: int) -> str:
     return '{"x": ' + inner + "}"
 
 
+def _deep_params(depth: int) -> str:
+    space = json.dumps(SPACE)
+    return '{"params": {"a": ' + "[" * depth + "]" * depth + '}, "search_space": ' + space + "}"
+
+
 @pytest.mark.parametrize(
     ("text", "needle"),
     [
         (_deep_json(100_000), "nested too deeply"),
+        # Read, then storing the spec failed (RecursionError in create-study); 101 is refused.
+        (_deep_params(500), "params.a[0][0]"),
+        (_deep_params(101), "nested too deeply (more than 100 levels)"),
         (_nested_choice(400), "nested too deeply"),
         ("x: [" * 5000 + "]" * 5000, "nested too deeply"),  # YAML
     ],
-    ids=["json-100000-deep", "choice-400-deep", "yaml-5000-deep"],
+    ids=[
+        "json-100000-deep",
+        "params-500-deep",
+        "params-101-deep",
+        "choice-400-deep",
+        "yaml-5000-deep",
+    ],
 )
 def test_deeply_nested_files(tmp_path: Path, text: str, needle: str) -> None:
     (tmp_path / "deep.json").write_text(text)
@@ -41,6 +55,8 @@ def test_deeply_nested_files(tmp_path: Path, text: str, needle: str) -> None:
         (tmp_path / "deep.json").rename(tmp_path / "deep.yml")
     name = "deep.yml" if text.startswith("x:") else "deep.json"
     assert_one_line_error(hpo_cli("validate", name, cwd=tmp_path), 2, needle)
+    created = hpo_cli("create-study", "--space", name, "--objective", "math:sqrt", cwd=tmp_path)
+    assert_one_line_error(created, 2, needle)
 
 
 def test_a_file_too_large_is_not_read_whole(tmp_path: Path) -> None:

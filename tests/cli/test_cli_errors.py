@@ -373,6 +373,7 @@ def test_create_study_refuses_every_malformed_file_and_leaves_the_storage_untouc
         # Bytes of a command line that are not UTF-8 (Python keeps them as surrogates).
         (["--name", "n\udcff"], ["name: 'n\\udcff' is not UTF-8 text"]),
         (["-p", "k=\udcff"], ["param: 'k=\\udcff' is not UTF-8 text"]),
+        (["-p", "k=" + "[" * 500 + "]" * 500], ["--param k: nested too deeply"]),
     ],
 )
 def test_create_study_refuses_bad_options(
