@@ -42,9 +42,9 @@ def check_repeats(repeats: int) -> None:
 
 
 def trials_left(spec: StudySpec, counts: Mapping[TrialState, int]) -> int | None:
-    """How many trials the study can still run (queued ones included); None: no trial budget.
-
-    An upper bound: a failed trial that will be retried counts as finished here."""
+    """How many new trials the study's budget still allows (queued ones included); None: no
+    trial budget. Failed trials count as spent: their retries run beside the budget, so a
+    study retrying failures may get fewer local workers than it could use, never more."""
     if spec.max_trials is None:
         return None
     finished = sum(counts.get(s, 0) for s in (TrialState.COMPLETE, TrialState.PRUNED))
