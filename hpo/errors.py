@@ -50,6 +50,11 @@ class StorageError(HpoError):
     """The study storage cannot be reached or used."""
 
 
+class EmptyStorageError(StorageError):
+    """A command that reads studies found none to read: no SQLite file, an in-memory database,
+    or a database without Optuna's tables (which such a command never creates)."""
+
+
 class StudyNotFoundError(HpoError):
     """No study of that name exists in the storage."""
 

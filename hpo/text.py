@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -19,6 +20,31 @@ def first_line(exc: BaseException, limit: int = MAX_ERROR_TEXT) -> str:
     """The first line of an exception's message, or its type's name when it has none."""
     text = str(exc).strip()
     return text.splitlines()[0].strip()[:limit] if text else type(exc).__name__
+
+
+#: Characters that would break a line or a terminal: control characters, Unicode's line and
+#: paragraph separators, and lone surrogates (no character at all: not UTF-8 writable).
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+
+
+def is_text(text: str) -> bool:
+    """Whether ``text`` can be written as UTF-8: not when it holds a lone surrogate (bytes of a
+    command line that are not UTF-8, a JSON escape such as \\ud800 without its pair)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def has_control_characters(text: str) -> bool:
+    return _CONTROL.search(text) is not None
+
+
+def one_line(text: str) -> str:
+    """``text`` on one line: each control character written as its JSON escape (``\\n``), so
+    that a name holding a line break cannot split an error message in two."""
+    return _CONTROL.sub(lambda m: json.dumps(m.group())[1:-1], text)
 
 
 def show(value: Any) -> str:

@@ -93,12 +93,12 @@ class TunerRow:
     @property
     def best_mean(self) -> float:
         finite = [b for b in self.best if not math.isnan(b)]
-        return statistics.fmean(finite) if finite else math.nan
+        return _mean(finite) if finite else math.nan
 
     @property
     def best_std(self) -> float:
         finite = [b for b in self.best if not math.isnan(b)]
-        return statistics.stdev(finite) if len(finite) > 1 else 0.0
+        return _stdev(finite) if len(finite) > 1 else 0.0
 
 
 @dataclass
@@ -236,9 +236,7 @@ def compare(runs: Sequence[Run], target: float | None = None) -> Comparison:
                 reached=len(hits),
                 trials_to_target=statistics.median(h[0] for h in hits) if hits else None,
                 seconds_to_target=statistics.median(h[1] for h in hits) if hits else None,
-                mean_best_so_far=statistics.fmean(
-                    _mean_best_so_far(r, horizon) for r in sampler_runs
-                )
+                mean_best_so_far=_mean([_mean_best_so_far(r, horizon) for r in sampler_runs])
                 if horizon
                 else math.nan,
             )
@@ -256,7 +254,25 @@ def _mean_best_so_far(run: Run, horizon: int) -> float:
         return math.nan
     worst = min(values) if run.maximize else max(values)
     curve = [worst if math.isnan(b) else b for _, b in run.curve()[:horizon]]
-    return statistics.fmean(curve)
+    return _mean(curve)
+
+
+def _mean(values: Sequence[float]) -> float:
+    """The mean, also of values near the largest float (a result of 1e308), whose sum
+    overflows."""
+    try:
+        return statistics.fmean(values)
+    except OverflowError:
+        return math.fsum(value / len(values) for value in values)
+
+
+def _stdev(values: Sequence[float]) -> float:
+    """The sample standard deviation; on scaled values where the squares overflow."""
+    try:
+        return statistics.stdev(values)
+    except OverflowError:
+        scale = max(abs(value) for value in values)
+        return statistics.stdev([value / scale for value in values]) * scale
 
 
 def _paired_bests(rows: list[TunerRow]) -> list[list[float]] | None:

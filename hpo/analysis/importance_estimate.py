@@ -27,7 +27,9 @@ from optuna.trial import FrozenTrial
 
 from hpo.analysis.importance_result import Estimate
 from hpo.analysis.importance_target import MIN_TRIALS
+from hpo.errors import HpoError
 from hpo.optuna_compat import with_trial_id
+from hpo.text import first_line
 
 Method = Literal["ped_anova", "fanova"]
 
@@ -42,6 +44,9 @@ MIN_DRAWS = 3
 #: we measured, 6x faster).
 FANOVA_TREES = 16
 FANOVA_DEPTH = 8
+#: Values beyond this in magnitude are scaled down before estimating: squares and sums of
+#: values near the largest float (1.8e308) overflow.
+LARGE_VALUE = 1e150
 
 
 class _TrialsView:
@@ -54,6 +59,13 @@ class _TrialsView:
     def __init__(self, trials: Sequence[FrozenTrial], direction: Any) -> None:
         # PED-ANOVA tells its top trials apart by id: every stand-in gets one of its own.
         self._trials = [with_trial_id(trial, n) for n, trial in enumerate(trials)]
+        # Values near the largest float overflow fANOVA's variances (an assertion failed in
+        # Optuna): scaled down, which changes no importance (a share of variance, a rank).
+        largest = max((abs(t.values[0]) for t in self._trials if t.values), default=0.0)
+        if largest > LARGE_VALUE:
+            for trial in self._trials:
+                if trial.values:
+                    trial.values = [value / largest for value in trial.values]
         self.directions = [direction]
         self.direction = direction
 
@@ -90,12 +102,17 @@ def evaluate(
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # "importances will be equal" on degenerate samples
-        return optuna.importance.get_param_importances(
-            cast("optuna.Study", _TrialsView(trials, direction)),
-            evaluator=evaluator,
-            params=params,
-            normalize=True,
-        )
+        try:
+            return optuna.importance.get_param_importances(
+                cast("optuna.Study", _TrialsView(trials, direction)),
+                evaluator=evaluator,
+                params=params,
+                normalize=True,
+            )
+        except ValueError as exc:
+            # Trials written into the study by other means than its workers: a parameter
+            # with two ranges ("dynamic search spaces"), which Optuna's evaluators refuse.
+            raise HpoError(f"importance cannot be estimated: {first_line(exc)}") from None
 
 
 @dataclass

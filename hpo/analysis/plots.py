@@ -16,6 +16,7 @@ from matplotlib.figure import Figure
 
 from hpo.analysis.compare import Comparison
 from hpo.analysis.importance_result import StudyImportance
+from hpo.analysis.report_html import figure_html
 from hpo.analysis.report_html import label as plotly_label
 
 X_AXES = (("trial", "trials finished"), ("seconds", "compute (s)"))
@@ -45,7 +46,7 @@ def write_png(comparison: Comparison, path: Path) -> Path:
         for tuner, _study, xs, ys in _series(comparison, axis):
             ax.step(
                 xs,
-                ys,
+                [_drawable(y) for y in ys],
                 where="post",
                 color=colours[tuner],
                 alpha=0.8,
@@ -53,7 +54,7 @@ def write_png(comparison: Comparison, path: Path) -> Path:
             )
             labelled.add(tuner)
         if comparison.target is not None:
-            ax.axhline(comparison.target, color="grey", linestyle="--", linewidth=1)
+            ax.axhline(_drawable(comparison.target), color="grey", linestyle="--", linewidth=1)
         ax.set_xlabel(label)
         ax.set_ylabel("best so far")
         ax.grid(alpha=0.3)
@@ -98,7 +99,7 @@ def curves_figure(comparison: Comparison, axis: str) -> go.Figure:
 def write_html(comparison: Comparison, path: Path) -> Path:
     """Both curve figures in one self-contained HTML file."""
     parts = [
-        curves_figure(comparison, axis).to_html(full_html=False, include_plotlyjs=(n == 0))
+        figure_html(curves_figure(comparison, axis), include_plotlyjs=(n == 0))
         for n, (axis, _) in enumerate(X_AXES)
     ]
     path.write_text(
@@ -127,6 +128,15 @@ def importance_png(results: Sequence[StudyImportance], path: Path) -> Path:
         ax.set_xlabel("importance (5–95 % interval where shown)")
     figure.savefig(path, dpi=110)
     return path
+
+
+#: matplotlib computes the width of an axis: values near the largest float (a result of 1e308)
+#: overflow it, and the figure fails. They are drawn at this bound instead.
+DRAWABLE = 1e300
+
+
+def _drawable(value: float) -> float:
+    return max(-DRAWABLE, min(DRAWABLE, value))
 
 
 def _plain(text: str) -> str:

@@ -2,9 +2,11 @@
 parameter names, choice values, error messages) goes in through these functions only, which
 escape it; the page's own tags are the only markup that is not escaped.
 
-plotly draws its labels from a small markup language of its own (``<b>``, ``<br>``, links),
-so names in figure titles and hover text are escaped too (``label``): shown as written, never
-read as markup.
+plotly draws its text from a small markup language of its own (``<b>``, ``<br>``, links that
+open when clicked): every string a figure shows as text (titles, axis titles and tick labels,
+annotations, legend names, hover data, dimension labels) is escaped as the figure is written
+(``figure_html``), whoever drew it, Optuna's plots included; a hover template, which is
+markup by design, gets a user's string only through ``label``.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 from typing import Any
+
+import plotly.io
 
 STYLE = (
     "body{font-family:sans-serif;max-width:1100px;margin:2em auto;padding:0 1em}"
@@ -22,10 +26,35 @@ STYLE = (
 )
 
 
+#: The keys of a plotly figure whose strings it shows as text, read as its markup: titles
+#: (``title.text``), annotations, tick labels, legend names, hover data (``customdata``,
+#: ``hovertext``), the labels of parallel coordinates' dimensions.
+_TEXT_KEYS = frozenset({"text", "ticktext", "name", "hovertext", "customdata", "label", "title"})
+
+
 def label(text: str) -> str:
-    """A user's string inside a plotly title, axis title or hover template."""
+    """A user's string inside a hover template (markup of ours: ``name<br>%{x}``)."""
     # plotly reads "%{...}" in hover templates as a field: a name must not be one.
-    return html.escape(text).replace("%{", "%&#123;")
+    return html.escape(text, quote=False).replace("%{", "%&#123;")
+
+
+def figure_html(figure: Any, include_plotlyjs: bool) -> str:
+    """A plotly figure as HTML, each string it shows as text escaped (``_TEXT_KEYS``)."""
+    spec = figure.to_plotly_json()
+    escaped = {"data": _escaped(spec["data"]), "layout": _escaped(spec.get("layout", {}))}
+    return str(plotly.io.to_html(escaped, full_html=False, include_plotlyjs=include_plotlyjs))
+
+
+def _escaped(value: Any, key: str | None = None) -> Any:
+    if isinstance(value, dict):
+        return {k: _escaped(v, k) for k, v in value.items()}
+    if key in _TEXT_KEYS and hasattr(value, "tolist"):  # a NumPy array of labels
+        value = value.tolist()
+    if isinstance(value, list | tuple):
+        return [_escaped(v, key) for v in value]
+    if isinstance(value, str) and key in _TEXT_KEYS:
+        return html.escape(value, quote=False)
+    return value
 
 
 def element(tag: str, text: str, css_class: str | None = None) -> str:
@@ -61,7 +90,7 @@ class Figures:
         self.drawn = 0
 
     def html(self, figure: Any) -> str:
-        markup = figure.to_html(full_html=False, include_plotlyjs=self.drawn == 0)
+        markup = figure_html(figure, include_plotlyjs=self.drawn == 0)
         self.drawn += 1
         return f"<div class='figure'>{markup}</div>"
 

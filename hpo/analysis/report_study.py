@@ -6,17 +6,18 @@ from __future__ import annotations
 import json
 import math
 import random
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import optuna.visualization as vis
 import plotly.graph_objects as go
 from optuna.trial import FrozenTrial, TrialState
 
-from hpo.analysis.report_html import Figures, element, label, pre, table
+from hpo.analysis.report_html import Figures, element, pre, table
 from hpo.analysis.trial_numbers import trial_numbers
 from hpo.optuna_compat import in_memory_copy
 from hpo.study import StudySpec
+from hpo.text import first_line
 
 #: Epoch curves drawn per study at most (the latest trials): a 10,000-line plot helps nobody.
 MAX_CURVES = 300
@@ -53,22 +54,41 @@ def study_section(spec: StudySpec, trials: Sequence[FrozenTrial], figures: Figur
     metric = spec.metrics[0].name
     target = None if not spec.is_multi_objective else (lambda t: t.values[0])
     parts = [heading]
-    history = vis.plot_optimization_history(
-        in_memory_copy(spec.directions, trials), target=target, target_name=label(metric)
+    parts.append(
+        _figure(
+            figures,
+            "optimisation history",
+            lambda: vis.plot_optimization_history(
+                in_memory_copy(spec.directions, trials), target=target, target_name=metric
+            ),
+        )
     )
-    parts.append(figures.html(history))
     if any(t.intermediate_values for t in trials):
         parts.append(figures.html(epoch_curves(trials, metric)))
     ranked = _ranked(spec, complete)
     best = ranked[0]
     if len(complete) > 1 and complete[0].params:
-        parts.append(figures.html(_parallel(spec, complete, best, target)))
+        parts.append(
+            _figure(
+                figures, "parallel coordinates", lambda: _parallel(spec, complete, best, target)
+            )
+        )
     parts.append(_best_trial(spec, best))
     parts.append(element("h3", f"top {min(TOP_TRIALS, len(ranked))} of {len(complete)} complete"))
     parts.append(_top_table(spec, ranked[:TOP_TRIALS]))
     parts.append(element("h3", "search space"))
     parts.append(pre(json.dumps(dict(spec.search_space), indent=2, default=str)))
     return "\n".join(parts)
+
+
+def _figure(figures: Figures, what: str, draw: Callable[[], Any]) -> str:
+    """One of Optuna's figures, or a line saying why it is not drawn: Optuna's colour scale
+    fails on values near the largest float (a result of 1e308), and the rest of the report
+    still helps."""
+    try:
+        return figures.html(draw())
+    except (ValueError, OverflowError, ZeroDivisionError) as exc:
+        return element("p", f"{what} not drawn: {first_line(exc)}", "warning")
 
 
 def _ranked(spec: StudySpec, complete: Sequence[FrozenTrial]) -> list[FrozenTrial]:
@@ -129,17 +149,11 @@ def _parallel(
     spec: StudySpec, complete: Sequence[FrozenTrial], best: FrozenTrial, target: Any
 ) -> Any:
     drawn = sample_with(complete, best, MAX_PARALLEL)
+    # Parameter names and choice values are plotly text here (tick labels, annotations, hover
+    # data): Figures escapes them as it writes the figure.
     figure = vis.plot_parallel_coordinate(
-        in_memory_copy(spec.directions, drawn),
-        target=target,
-        target_name=label(spec.metrics[0].name),
+        in_memory_copy(spec.directions, drawn), target=target, target_name=spec.metrics[0].name
     )
-    # Parameter names and choice values are plotly labels here: escaped, shown as written.
-    for trace in figure.data:
-        for dimension in getattr(trace, "dimensions", None) or ():
-            dimension.label = label(str(dimension.label))
-            if dimension.ticktext is not None:
-                dimension.ticktext = [label(str(text)) for text in dimension.ticktext]
     if len(drawn) < len(complete):
         figure.update_layout(
             title=f"Parallel coordinates: {len(drawn)} of {len(complete):,} complete trials "
@@ -178,9 +192,9 @@ def epoch_curves(trials: Sequence[Any], metric: str) -> Any:
             )
         )
         shown.add(t.state)
-    fig.update_layout(
-        title=f"{label(metric)} per epoch: completed and pruned trials",
+    fig.update_layout(  # the metric's name escaped as Figures writes the figure
+        title=f"{metric} per epoch: completed and pruned trials",
         xaxis_title="epoch",
-        yaxis_title=label(metric),
+        yaxis_title=metric,
     )
     return fig

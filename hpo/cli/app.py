@@ -127,6 +127,7 @@ def command(name: str) -> Callable[[F], F]:
             try:
                 if "storage" in kwargs and not kwargs["storage"]:
                     kwargs["storage"] = _inherited_url()
+                _check_text(kwargs)
                 return function(*args, **kwargs)
             except HpoError as exc:
                 error(_scrubbed(str(exc), kwargs))
@@ -158,8 +159,24 @@ def _inherited_url() -> str | None:
     return read_inherited_url()
 
 
+def _check_text(kwargs: dict[str, Any]) -> None:
+    """Refuse an option that is not text: bytes that are not UTF-8 in a name or a value
+    (Python keeps them as lone surrogates) cannot be stored or printed, and were tracebacks
+    from the database driver. File paths (``Path`` options) may hold any bytes."""
+    from hpo.errors import InvalidInputError
+    from hpo.text import is_text
+
+    for key, value in kwargs.items():
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, str) and not is_text(item):
+                raise InvalidInputError(f"{key.rstrip('_')}: {item!r} is not UTF-8 text")
+
+
 def error(message: str) -> None:
-    typer.echo(f"error: {message}", err=True)
+    """One line on stderr, whatever the message holds (a name with a line break in it)."""
+    from hpo.text import one_line
+
+    typer.echo(f"error: {one_line(message)}", err=True)
 
 
 def _url_in_use(kwargs: dict[str, Any]) -> str | None:
@@ -246,12 +263,16 @@ def configure_logging(level: int) -> None:
     warnings.filterwarnings("ignore", message=".*is experimental.*")
 
 
-def open_storage(url: str | None, *, patience: float = 0.0, pool_size: int = 1) -> Any:
-    """The storage of a command, Optuna's own log routed through hpo's."""
+def open_storage(
+    url: str | None, *, patience: float = 0.0, pool_size: int = 1, create: bool = True
+) -> Any:
+    """The storage of a command, Optuna's own log routed through hpo's. ``create=False`` for
+    a command that reads studies or changes existing ones: it creates no database file and no
+    tables, and fails in one line naming the storage when there are no studies there."""
     from hpo.storage import open_storage as connect
 
     _route_optuna_log()
-    return connect(url or "", patience=patience, pool_size=pool_size)
+    return connect(url or "", patience=patience, pool_size=pool_size, create=create)
 
 
 def _route_optuna_log() -> None:

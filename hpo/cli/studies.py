@@ -161,11 +161,13 @@ def _create(
     ``many_machines`` (create-study): say what workers on other machines would lack.
     """
     from hpo.storage import mask_url, resolve_url
+    from hpo.storage.existing import refuse_in_memory
     from hpo.study import budget_text, plan_studies
     from hpo.study.artifacts import check_shared
     from hpo.study.groups import create_studies
 
     plan = plan_studies(config, overrides, repeats)
+    refuse_in_memory(resolve_url(storage_url))
     print_notices(plan.notices)
     for warning in dict.fromkeys(
         w for s in plan.specs for w in check_shared(s, resolve_url(storage_url))
@@ -228,7 +230,8 @@ def run(
         typer.Option(
             "--workers",
             min=1,
-            help="Local worker processes [default: the config's trialConcurrency, else 1].",
+            help="Local worker processes, at most 64 and never more than the study has trials "
+            "left [default: the config's trialConcurrency, else 1].",
             show_default=False,
         ),
     ] = None,
@@ -238,11 +241,14 @@ def run(
     # Typer reads a command's options from its own signature, so each spells them out.
     from hpo.storage.credentials import protect_process
     from hpo.study import load_file, parse_overrides
+    from hpo.study.bounds import check_local_workers
     from hpo.study.summary import summary_of
     from hpo.worker import DEFAULT_STOP_TIMEOUT, GroupWorker, Worker
 
     # Before anything runs: the trials must not find the storage URL in this process.
     protect_process(storage)
+    if workers is not None:  # before anything is created: the study would be left behind
+        check_local_workers(workers, "--workers")
     overrides = parse_overrides(
         name=name,
         sampler=sampler,
@@ -267,7 +273,7 @@ def run(
         # Stopped now (a second signal), like `hpo worker`: the exit code says so.
         raise typer.Exit(runner.stop.exit_code)
     spec = created[0].spec
-    count = workers or config.concurrency or 1
+    count = _useful_workers(store, created[0], workers or config.concurrency or 1)
     if count > 1:
         code = _run_local_workers(spec, config, count, storage, n_trials)
     else:
@@ -299,6 +305,20 @@ def _fail_if_nothing_ran(summary: StudySummary) -> None:
             f"every trial of study {summary.name!r} failed ({failed}); their errors: "
             f"hpo trials {summary.name} --state fail"
         )
+
+
+def _useful_workers(store: HpoRDBStorage, created: Created, asked: int) -> int:
+    """The local workers to start: as many as asked, but never more than the study has trials
+    left to run (``trialConcurrency: 8`` for a 3-trial study starts 3: the others would find
+    the budget spent and exit)."""
+    from hpo.storage import state_counts
+    from hpo.study.bounds import trials_left
+
+    left = trials_left(created.spec, state_counts(store, created.study_id))
+    if left is None or asked <= max(1, left):
+        return asked
+    log.info("starting %d workers, not %d: the study has %d trials left", max(1, left), asked, left)
+    return max(1, left)
 
 
 def _run_local_workers(
@@ -334,7 +354,7 @@ def set_budget(
     if max_trials is None and max_duration is None:
         raise InvalidInputError("give --max-trials and/or --max-duration")
     seconds = None if max_duration is None else duration_option(max_duration)
-    store = open_storage(storage)
+    store = open_storage(storage, create=False)
     study_id, spec = load_spec(store, study)
     change = change_budget(store, study_id, spec, max_trials=max_trials, max_duration_s=seconds)
     if change.notice:
@@ -352,7 +372,7 @@ def stop(
     """Stop a study: its workers finish their current trial and exit (hpo resume undoes it)."""
     from hpo.study import set_stopped
 
-    set_stopped(open_storage(storage), study, True)
+    set_stopped(open_storage(storage, create=False), study, True)
     log.info("study %r stopped: workers exit after their current trial", study)
 
 
@@ -364,7 +384,7 @@ def resume(
     """Let workers run a stopped study again."""
     from hpo.study import set_stopped
 
-    set_stopped(open_storage(storage), study, False)
+    set_stopped(open_storage(storage, create=False), study, False)
     log.info("study %r resumed: start workers with hpo worker --study %s", study, study)
 
 
@@ -380,7 +400,7 @@ def delete_study(
     from hpo.study import load_study_id
     from hpo.study.delete import delete_study as delete
 
-    store = open_storage(storage)
+    store = open_storage(storage, create=False)
     load_study_id(store, study)  # a missing study is an error before any question
     if not yes:
         typer.confirm(f"delete study {study!r} and all its trials?", abort=True)

@@ -15,6 +15,21 @@ if TYPE_CHECKING:
     from hpo.study.summary import StudySummary
 
 
+#: Half-samples of hpo importance and report at most: each refits both estimators (fANOVA's
+#: forest), so a thousand take minutes already, and the intervals settle long before.
+MAX_BOOTSTRAP = 1000
+
+
+def _check_target(target: float | None) -> None:
+    """A value to reach that trials can reach: NaN is reached by none, ±inf by all or none."""
+    import math
+
+    from hpo.errors import InvalidInputError
+
+    if target is not None and not math.isfinite(target):
+        raise InvalidInputError(f"--target must be a finite number, got {target}")
+
+
 @command("status")
 def status(
     storage: StorageOption = None,
@@ -23,10 +38,18 @@ def status(
     """List the studies in the storage with their trials per state and best value."""
     from optuna.trial import TrialState
 
+    from hpo.errors import EmptyStorageError
+    from hpo.storage import mask_url, resolve_url
     from hpo.study.summary import summaries
     from hpo.text import table
 
-    found = summaries(open_storage(storage))
+    try:
+        found = summaries(open_storage(storage, create=False))
+    except EmptyStorageError as exc:
+        # Nothing is created to answer: no file, no tables; the answer names where it looked.
+        found, empty = [], str(exc)
+    else:
+        empty = f"no studies in {mask_url(resolve_url(storage))}"
     if as_json:
         typer.echo(json.dumps([_summary_json(s) for s in found], indent=2))
         return
@@ -55,7 +78,7 @@ def status(
             ]
         )
     if not rows:
-        typer.echo("no studies")
+        typer.echo(empty)
         return
     headers = ["study", "state", "sampler", "pruner", "dir", "complete", "pruned", "fail"]
     headers.append("running")
@@ -129,7 +152,11 @@ def trials(
     from hpo.analysis.trial_list import as_csv, as_json, as_table, parse_states, trial_records
 
     records = trial_records(
-        open_storage(storage), names, states=parse_states(state), sort=sort, limit=limit
+        open_storage(storage, create=False),
+        names,
+        states=parse_states(state),
+        sort=sort,
+        limit=limit,
     )
     if output_format == "json":
         typer.echo(as_json(records))
@@ -168,7 +195,7 @@ def best(
     from hpo.analysis.trial_numbers import with_numbers
     from hpo.study import best as best_of
 
-    store = open_storage(storage)
+    store = open_storage(storage, create=False)
     out = best_of(store, study, output_format)
     if weights is not None:
         from hpo.storage import resolve_url
@@ -204,7 +231,7 @@ def logs(
     from hpo.storage import blob_store
     from hpo.study.logs import find_trial, follow_log, is_running, no_log_reason
 
-    store = open_storage(storage)
+    store = open_storage(storage, create=False)
     ref = find_trial(store, study, trial)
     blobs = blob_store(store)
     out = sys.stdout.buffer
@@ -251,9 +278,10 @@ def compare(
     storage: StorageOption = None,
 ) -> None:
     """Compare tuners: best value over repeats, trials and compute to a target, rank test."""
+    _check_target(target)
     from hpo.analysis import compare_studies, load_trials, render_comparison, resolve_studies
 
-    store = open_storage(storage)
+    store = open_storage(storage, create=False)
     specs = resolve_studies(store, names)
     comparison = compare_studies(specs, load_trials(store, specs), target)
     for warning in comparison.warnings:
@@ -280,7 +308,13 @@ def importance(
         list[str], typer.Argument(help="Studies and/or comparison groups.", show_default=False)
     ],
     bootstrap: Annotated[
-        int, typer.Option("--bootstrap", help="Half-samples for the intervals (0: none).", min=0)
+        int,
+        typer.Option(
+            "--bootstrap",
+            help="Half-samples for the intervals (0: none).",
+            min=0,
+            max=MAX_BOOTSTRAP,
+        ),
     ] = 20,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
     storage: StorageOption = None,
@@ -294,7 +328,7 @@ def importance(
         resolve_studies,
     )
 
-    store = open_storage(storage)
+    store = open_storage(storage, create=False)
     specs = resolve_studies(store, names)
     results = importance_by_tuner(specs, load_trials(store, specs), bootstrap=bootstrap)
     if as_json:
@@ -318,14 +352,20 @@ def report(
         float | None, typer.Option("--target", help="Value to reach, for the comparison.")
     ] = None,
     bootstrap: Annotated[
-        int, typer.Option("--bootstrap", help="Resamples for the importance intervals.", min=0)
+        int,
+        typer.Option(
+            "--bootstrap", help="Resamples for the importance intervals.", min=0, max=MAX_BOOTSTRAP
+        ),
     ] = 20,
     storage: StorageOption = None,
 ) -> None:
     """One self-contained HTML report: comparison, importance, curves and best params."""
+    _check_target(target)
     from hpo.analysis.report import write_report
 
-    path = write_report(open_storage(storage), names, out, target=target, bootstrap=bootstrap)
+    path = write_report(
+        open_storage(storage, create=False), names, out, target=target, bootstrap=bootstrap
+    )
     log.info("wrote %s", path)
     typer.echo(str(path))
 
@@ -349,7 +389,7 @@ def dashboard(
     from hpo.storage import mask_url, resolve_url
     from hpo.study.artifacts import dashboard_artifact_store
 
-    store = open_storage(storage)
+    store = open_storage(storage, create=False)
     check_can_listen(host, port)  # one line, before the server prints its banner
     # The trials' weights: in the study's database, or where older studies kept them.
     artifacts = dashboard_artifact_store(store, resolve_url(storage))

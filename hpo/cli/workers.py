@@ -13,6 +13,12 @@ from hpo.cli.options import LOOPBACK, MAX_PORT, StorageOption, check_can_listen
 
 #: Seconds a starting worker keeps trying to reach a database that drops its connections.
 WORKER_CONNECT_PATIENCE = 30.0
+#: The longest --stop-timeout: a day. Schedulers give 30 to 60 s before SIGKILL, and Python's
+#: timers overflow on the infinite or astronomical values the option took before.
+MAX_STOP_TIMEOUT = 86400.0
+#: The most threads of hpo serve-storage: each may hold one of half as many database
+#: connections, and 64 connections are most of PostgreSQL's default 100.
+MAX_THREADS = 128
 
 
 @command("worker")
@@ -48,7 +54,11 @@ def worker(
     ] = None,
     trials_per_gpu: Annotated[
         int,
-        typer.Option("--trials-per-gpu", min=1, help="With --gpus: worker processes per GPU."),
+        typer.Option(
+            "--trials-per-gpu",
+            min=1,
+            help="With --gpus: worker processes per GPU (at most 64 processes in all).",
+        ),
     ] = 1,
     allow_code: Annotated[
         list[str] | None,
@@ -65,6 +75,7 @@ def worker(
         typer.Option(
             "--stop-timeout",
             min=0,
+            max=MAX_STOP_TIMEOUT,
             help="On SIGTERM / Ctrl-C, seconds to let the current epoch finish before "
             "interrupting it (the trial is retried either way).",
         ),
@@ -74,6 +85,7 @@ def worker(
     from hpo.errors import InvalidInputError
     from hpo.storage import resolve_url
     from hpo.storage.credentials import protect_process
+    from hpo.study.bounds import check_local_workers
     from hpo.worker import GroupWorker, Supervisor, Worker, parse_gpus
 
     # Before anything runs: the trials must not find the storage URL in this process.
@@ -86,14 +98,17 @@ def worker(
             d for item in allow_code for d in item.split(os.pathsep) if d
         )
     if gpus is not None:
+        check_local_workers(trials_per_gpu, "--trials-per-gpu")
+        devices = parse_gpus(gpus)
+        check_local_workers(len(devices) * trials_per_gpu, "--gpus × --trials-per-gpu")
         target = ["--study", study] if study is not None else ["--group", str(group)]
         args = ["worker", *target, "--stop-timeout", str(stop_timeout)]
         if n_trials is not None:
             args += ["--n-trials", str(n_trials)]
-        supervisor = Supervisor(args, parse_gpus(gpus), trials_per_gpu, resolve_url(storage))
+        supervisor = Supervisor(args, devices, trials_per_gpu, resolve_url(storage))
         raise typer.Exit(supervisor.run())
     # A worker may start while the database restarts: it waits a little for it.
-    store = open_storage(storage, patience=WORKER_CONNECT_PATIENCE)
+    store = open_storage(storage, patience=WORKER_CONNECT_PATIENCE, create=False)
     runner: GroupWorker | Worker
     if group is not None:
         runner = GroupWorker(store, group, n_trials=n_trials, stop_timeout=stop_timeout)
@@ -119,12 +134,18 @@ def serve_storage(
         int,
         typer.Option("--port", min=0, max=MAX_PORT, help="Port to listen on (0: any free one)."),
     ] = 13000,
-    threads: Annotated[int, typer.Option("--threads", min=1, help="Requests served at once.")] = 16,
+    threads: Annotated[
+        int, typer.Option("--threads", min=1, max=MAX_THREADS, help="Requests served at once.")
+    ] = 16,
 ) -> None:
     """Serve the storage over gRPC for many workers (they use --storage grpc://HOST:PORT)."""
+    from hpo.storage import resolve_url
+    from hpo.storage.existing import refuse_in_memory
     from hpo.storage.grpc import serve
     from hpo.worker import BeatWatcher
 
+    # Its clients create studies through it: not in a database that is gone when it stops.
+    refuse_in_memory(resolve_url(storage))
     check_can_listen(host, port)
     if host not in LOOPBACK:
         log.warning(

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from hpo.errors import InvalidInputError
+from hpo.objectives.paths import absolute_path
 from hpo.space import Notice
 
 #: The objective that trains a model with ``training.fit``.
@@ -74,9 +75,13 @@ def command_objective(
     command: str, directory: str, *, gpus: int | None = None, max_seconds: float | None = None
 ) -> ObjectiveSpec:
     """A command run as each trial, in ``directory`` (made absolute, for every worker)."""
+    try:
+        absolute = absolute_path(directory)
+    except ValueError as exc:
+        raise InvalidInputError(f"the command's directory {directory!r}: {exc}") from None
     return ObjectiveSpec(
         COMMAND_OBJECTIVE,
-        (str(Path(directory).expanduser().resolve()),),
+        (str(absolute),),
         command=command,
         gpus=gpus,
         max_seconds=max_seconds,
@@ -94,10 +99,13 @@ def resolve_target(target: str, directory: str, where: str) -> tuple[ObjectiveSp
         raise InvalidInputError(
             f'{where}: expected "training", "module:function" or "file.py:function", got {target!r}'
         )
-    directory = str(Path(directory).resolve())
-    if module.endswith(".py"):
-        file = (Path(directory) / module).resolve()
-        directory, module = str(file.parent), file.stem
+    try:
+        directory = str(absolute_path(directory))
+        if module.endswith(".py"):
+            file = absolute_path(module, directory)
+            directory, module = str(file.parent), file.stem
+    except ValueError as exc:
+        raise InvalidInputError(f"{where}: {target!r}: {exc}") from None
     notices = []
     if not _importable(module, (directory,)):
         notices.append(
@@ -112,11 +120,12 @@ def resolve_target(target: str, directory: str, where: str) -> tuple[ObjectiveSp
 
 def _importable(module: str, path: Sequence[str]) -> bool:
     top = module.split(".")[0]
-    if any(
-        (Path(d) / f"{top}.py").exists() or (Path(d) / top / "__init__.py").exists() for d in path
-    ):
-        return True
     try:
+        if any(
+            (Path(d) / f"{top}.py").exists() or (Path(d) / top / "__init__.py").exists()
+            for d in path
+        ):
+            return True
         return importlib.util.find_spec(top) is not None
-    except (ImportError, ValueError):
+    except (ImportError, ValueError, OSError):  # a NUL, a name the file system cannot take
         return False

@@ -19,6 +19,7 @@ from hpo import attrs
 from hpo.errors import InvalidInputError
 from hpo.objectives.base import Attempt, Objective
 from hpo.objectives.outcome import Outcome, failure_of, outcome_of
+from hpo.objectives.paths import absolute_path
 from hpo.space import Notice
 from training.config import ConfigError, TrainConfig, known_params, suggest
 
@@ -138,7 +139,15 @@ def check_training_params(
     notices = [Notice("params", warning) for warning in warnings]
     for key in PATH_PARAMS:
         value = resolved.get(key)
-        if isinstance(value, str) and value and not Path(value).expanduser().is_absolute():
-            resolved[key] = str((Path(cwd) / value).resolve())
-            notices.append(Notice(f"params.{key}", f"relative path stored as {resolved[key]}"))
+        if not isinstance(value, str) or not value:
+            continue
+        if "\0" in value:
+            raise InvalidInputError(f"params: {key}: a path cannot hold a NUL character")
+        if value.startswith("~") or Path(value).is_absolute():
+            continue  # each worker reads it as its own machine has it
+        try:
+            resolved[key] = str(absolute_path(value, cwd))
+        except ValueError as exc:  # a name longer than the file system takes
+            raise InvalidInputError(f"params: {key} {value!r}: {exc}") from None
+        notices.append(Notice(f"params.{key}", f"relative path stored as {resolved[key]}"))
     return resolved, notices

@@ -16,12 +16,13 @@ here, and why:
   win (Optuna's read-then-write lets several win on SQLite), and the few SQL statements hpo
   runs on Optuna's tables (counts, batched intermediate values, the worker counter).
 - ``heartbeat``: the stale-trial query of heartbeat storages.
+- ``tables``: whether a database has Optuna's tables, asked without creating them.
 - ``grid``: the grid sampler's view of which points are still unvisited.
 - ``study_attrs``: a study system attribute read, changed and written under the study row's
   lock (the worker counter, the time budget's clock), and the database server's clock.
 - ``grpc``: the servicer class and registration of Optuna's gRPC storage proxy.
 
-The ``rdb``, ``study_attrs`` and ``grpc`` modules are imported by name
+The ``rdb``, ``study_attrs``, ``tables`` and ``grpc`` modules are imported by name
 (``hpo.optuna_compat.rdb``): they pull in SQLAlchemy's ORM and gRPC, which the rest does not
 need.
 """

@@ -14,6 +14,14 @@ from decimal import Decimal
 from typing import Any
 
 from hpo.errors import SpaceError
+from hpo.space.limits import (
+    check_integers,
+    check_key_length,
+    check_name,
+    check_number,
+    check_span,
+    check_steps,
+)
 from hpo.space.model import (
     NESTED_SEPARATOR,
     NNI_TYPES,
@@ -51,10 +59,14 @@ def _parse_space(data: Any, path: str, key_prefix: str, notices: list[Notice]) -
     params: list[Param] = []
     for name, spec in data.items():
         at = _join(path, name)
+        if not isinstance(name, str):  # parsed from a YAML or JSON file, keys are text
+            raise SpaceError(at, f"a parameter name must be text, got {show(name)}")
         if not name:
             raise SpaceError(at, "a parameter name must not be empty")
         if name.startswith("_"):
             raise SpaceError(at, f"parameter names starting with '_' are reserved by NNI: {name!r}")
+        check_name(name, "a parameter name", at)
+        check_key_length(key_prefix + name, at)
         params.append(_parse_param(name, spec, at, key_prefix + name, notices))
     return Space(tuple(params))
 
@@ -132,6 +144,7 @@ def _parse_nested_option(raw: dict[str, Any], path: str, key: str, notices: list
     option_name = raw["_name"]
     if not isinstance(option_name, str) or not option_name:
         raise SpaceError(f"{path}._name", f"expected a non-empty string, got {show(option_name)}")
+    check_name(option_name, "an option's _name", f"{path}._name")
     sub = {k: v for k, v in raw.items() if k != "_name"}
     prefix = f"{key}{NESTED_SEPARATOR}{option_name}{NESTED_SEPARATOR}"
     # An option without sub-parameters still reaches the trial as {"_name": ...}, as in NNI.
@@ -151,6 +164,7 @@ def _parse_randint(
     for i, x in enumerate(v):
         if not float(x).is_integer():
             raise SpaceError(f"{at}[{i}]", f"randint bounds must be integers, got {show(x)}")
+    check_integers(v[0], v[1], path, "randint")
     lower, upper = int(v[0]), int(v[1])
     if lower >= upper:
         raise SpaceError(
@@ -198,6 +212,8 @@ def _parse_quniform(name: str, key: str, path: str, v: list[float], notices: lis
         return ChoiceParam(name=name, key=key, path=path, options=options)
     lo, hi = _grid_within(low, high, q, path, "quniform")
     integer = all(float(x).is_integer() for x in (lo, hi, q))
+    if integer:
+        check_integers(lo, hi, path, "quniform")
     return NumericParam(
         name, key, path, "quniform", (low, high, q), lo, hi, step=q, integer=integer
     )
@@ -236,6 +252,7 @@ def _parse_normal(
 ) -> NumericParam:
     mu, sigma = _mu_sigma(v, path, "normal")
     low, high = mu - NORMAL_SPAN * sigma, mu + NORMAL_SPAN * sigma
+    check_span(low, high, path, "normal")
     return NumericParam(name, key, path, "normal", (mu, sigma), low, high)
 
 
@@ -243,8 +260,11 @@ def _parse_qnormal(
     name: str, key: str, path: str, v: list[float], notices: list[Notice]
 ) -> NumericParam:
     mu, sigma, q = _mu_sigma_q(v, path, "qnormal")
+    check_span(mu - NORMAL_SPAN * sigma, mu + NORMAL_SPAN * sigma, path, "qnormal")
     lo, hi = _grid_within(mu - NORMAL_SPAN * sigma, mu + NORMAL_SPAN * sigma, q, path, "qnormal")
     integer = all(float(x).is_integer() for x in (lo, hi, q))
+    if integer:
+        check_integers(lo, hi, path, "qnormal")
     return NumericParam(name, key, path, "qnormal", (mu, sigma, q), lo, hi, step=q, integer=integer)
 
 
@@ -276,6 +296,8 @@ def _log_quantised(
     q: float,
 ) -> NumericParam:
     integer = all(float(x).is_integer() for x in (lo, hi, q))
+    if integer:
+        check_integers(lo, hi, path, nni_type)
     if integer and q == 1:
         # Optuna's IntDistribution has a log scale for step 1: no rounding needed.
         return NumericParam(name, key, path, nni_type, nni_value, lo, hi, log=True, integer=True)
@@ -305,9 +327,7 @@ _NUMERIC_PARSERS = {
 def _number(x: Any, path: str, nni_type: str) -> float:
     if isinstance(x, bool) or not isinstance(x, int | float):
         raise SpaceError(path, f"{nni_type} needs numbers, got {show(x)}")
-    if not math.isfinite(x):
-        raise SpaceError(path, f"{nni_type} needs finite numbers, got {show(x)}")
-    return x
+    return check_number(x, path, nni_type)
 
 
 def _bounds(v: list[float], path: str, nni_type: str, notices: list[Notice]) -> tuple[float, float]:
@@ -324,6 +344,7 @@ def _bounds(v: list[float], path: str, nni_type: str, notices: list[Notice]) -> 
     if low > high:
         notices.append(Notice(at, f"bounds reversed {show(v)}; using [{show(high)}, {show(low)}]"))
         low, high = high, low
+    check_span(low, high, path, nni_type)
     return low, high
 
 
@@ -337,6 +358,7 @@ def _quantised_bounds(
     q = v[2]
     if q <= 0:
         raise SpaceError(f"{at}[2]", f"{nni_type} needs q > 0, got {show(q)}")
+    check_steps(low, high, q, path, nni_type)
     return low, high, q
 
 
@@ -381,6 +403,7 @@ def _grid_within(
     low: float, high: float, q: float, path: str, nni_type: str
 ) -> tuple[float, float]:
     """The smallest and largest multiples of q in [low, high], computed exactly."""
+    check_steps(low, high, q, path, nni_type)
     dq, dlow, dhigh = Decimal(repr(q)), Decimal(repr(low)), Decimal(repr(high))
     lo = (dlow / dq).to_integral_value(rounding="ROUND_CEILING") * dq
     hi = (dhigh / dq).to_integral_value(rounding="ROUND_FLOOR") * dq

@@ -8,7 +8,8 @@ import sqlalchemy
 import sqlalchemy.exc
 from optuna.storages import BaseStorage, RDBStorage
 
-from hpo.errors import InvalidInputError, StorageError
+from hpo.errors import EmptyStorageError, InvalidInputError, StorageError
+from hpo.storage.existing import require_studies
 from hpo.storage.rdb import HpoRDBStorage
 from hpo.storage.retry import StorageRetry
 from hpo.storage.url import (
@@ -24,11 +25,17 @@ from hpo.storage.url import (
 GRPC_READY_TIMEOUT = 15
 
 
-def open_storage(url: str, *, pool_size: int = 1, patience: float = 0.0) -> HpoRDBStorage:
+def open_storage(
+    url: str, *, pool_size: int = 1, patience: float = 0.0, create: bool = True
+) -> HpoRDBStorage:
     """Connect to the storage (creating Optuna's tables if needed); StorageError if it fails.
 
     ``patience``: seconds to keep trying through a transient failure (a worker starting while
     the database restarts); 0 fails at once, as a command a person typed should.
+
+    ``create=False`` (commands that only read studies or change existing ones): nothing is
+    created, neither a SQLite file nor tables; EmptyStorageError when there are no studies to
+    find (``hpo.storage.existing``).
 
     A ``grpc://HOST:PORT`` URL gives the client of ``hpo serve-storage`` instead (typed as the
     RDB storage it stands for: callers test ``isinstance`` before using RDB-only methods).
@@ -41,10 +48,14 @@ def open_storage(url: str, *, pool_size: int = 1, patience: float = 0.0) -> HpoR
     driver_url = sqlalchemy_url(url)
 
     def connect() -> HpoRDBStorage:
+        if not create:
+            require_studies(url, engine_options(url, pool_size), driver_url)
         return HpoRDBStorage(driver_url, engine_kwargs=engine_options(url, pool_size))
 
     try:
         storage = StorageRetry(patience)("connecting", connect) if patience else connect()
+    except EmptyStorageError:  # says which storage already
+        raise
     except StorageError as exc:  # the retry gave up: say which storage
         raise StorageError(f"cannot open storage {mask_url(url)}: {exc}") from None
     except (sqlalchemy.exc.SQLAlchemyError, OSError) as exc:
@@ -55,6 +66,11 @@ def open_storage(url: str, *, pool_size: int = 1, patience: float = 0.0) -> HpoR
         raise StorageError(f"cannot open storage {mask_url(url)}: {exc}") from None
     except RuntimeError as exc:  # Optuna's schema version check
         raise StorageError(f"storage {mask_url(url)}: {describe_db_error(exc, url)}") from None
+    except (ValueError, TypeError) as exc:  # a driver option of the URL: ?timeout=abc
+        raise InvalidInputError(
+            f"storage {mask_url(url)}: an option the driver cannot take: "
+            f"{describe_db_error(exc, url)}"
+        ) from None
     if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
         _enable_wal(storage)
     return storage

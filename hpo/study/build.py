@@ -14,12 +14,14 @@ from typing import Any
 from hpo.errors import InvalidInputError
 from hpo.objectives import Metric, ObjectiveSpec, command_objective, resolve_target
 from hpo.objectives import kind_of as objective_kind
+from hpo.objectives.paths import absolute_path
 from hpo.space import Notice
 from hpo.study.budget import grid_budget
 from hpo.study.config_file import SearchConfig
 from hpo.study.overrides import Overrides
 from hpo.study.seeds import new_study_seed
 from hpo.study.spec import Liveness, StudySpec
+from hpo.text import has_control_characters
 from hpo.tuners import (
     Component,
     build_pruner,
@@ -79,7 +81,10 @@ def build_spec(
         raise InvalidInputError("--name: expected a study name, got an empty one")
     name = o.name or config.experiment_name or f"{file_stem(config.source, 'study')}-{sampler.name}"
     if not name.strip() or len(name) > 500:
-        raise InvalidInputError(f"study name must be 1 to 500 characters, got {name!r}")
+        raise InvalidInputError(f"study name must be 1 to 500 characters, got {name[:500]!r}")
+    if has_control_characters(name):
+        # PostgreSQL cannot store a NUL, and a line break would split every line naming it.
+        raise InvalidInputError(f"study name must not hold control characters, got {name!r}")
     spec = StudySpec(
         name=name.strip(),
         search_space=config.space.to_json(),
@@ -112,8 +117,7 @@ def _liveness(config: SearchConfig, o: Overrides, cwd: str) -> Liveness:
         settings["checkpoint_dir"] = o.checkpoint_dir
     if settings.get("checkpoint_dir"):
         # Absolute, so that every worker finds it whatever its working directory.
-        directory = Path(settings["checkpoint_dir"]).expanduser()
-        settings["checkpoint_dir"] = str((Path(cwd) / directory).resolve())
+        settings["checkpoint_dir"] = _absolute(settings["checkpoint_dir"], cwd, "checkpoint")
     liveness = Liveness(**settings)
     if liveness.grace_period <= liveness.heartbeat_interval:
         raise InvalidInputError(
@@ -123,11 +127,14 @@ def _liveness(config: SearchConfig, o: Overrides, cwd: str) -> Liveness:
     return liveness
 
 
-def _absolute(directory: str | None, cwd: str) -> str | None:
+def _absolute(directory: str | None, cwd: str, what: str = "artifact") -> str | None:
     """A directory every worker finds, whatever its working directory."""
     if not directory:
         return None
-    return str((Path(cwd) / Path(directory).expanduser()).resolve())
+    try:
+        return str(absolute_path(directory, cwd))
+    except ValueError as exc:
+        raise InvalidInputError(f"{what} directory {directory!r}: {exc}") from None
 
 
 def _fix_overridden(config: SearchConfig, o: Overrides, notices: list[Notice]) -> SearchConfig:

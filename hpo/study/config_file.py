@@ -29,6 +29,7 @@ from typing import Any
 
 from hpo.errors import SpaceError
 from hpo.objectives import Direction, Metric
+from hpo.objectives.paths import absolute_path, is_directory, user_path
 from hpo.space import Notice, Space, parse_space
 from hpo.study.config_keys import CONFIG_KEYS, merge_components, merge_direction
 from hpo.study.nni_keys import NNI_KEYS
@@ -180,7 +181,10 @@ def _nni_experiment(data: dict[str, Any], source: str | None, base_dir: str) -> 
     else:
         if not isinstance(data[key], str) or not data[key].strip():
             raise SpaceError(key, "expected the path of a search-space file")
-        space_file = Path(base_dir) / Path(data[key]).expanduser()
+        try:
+            space_file = user_path(data[key], base_dir)
+        except ValueError as exc:
+            raise SpaceError(key, f"{data[key]!r}: {exc}") from None
         try:
             space = parse_space(read_data(space_file))
         except SpaceError as exc:
@@ -226,8 +230,11 @@ def _config(
     code_dir = fields.pop("code_dir", None)
     if code_dir is not None or "command" in fields:
         text, at = code_dir or (".", "")
-        directory = (Path(base_dir or ".") / Path(text).expanduser()).resolve()
-        if not directory.is_dir():
+        try:
+            directory = absolute_path(text, base_dir or ".")
+        except ValueError as exc:
+            raise SpaceError(at, f"the trials' code directory {text!r}: {exc}") from None
+        if not is_directory(directory):
             raise SpaceError(at, f"the trials' code directory {directory} does not exist")
         fields["code_dir"] = str(directory)
     if "command" not in fields:

@@ -12,6 +12,7 @@ from typing import Any
 from hpo.errors import InvalidInputError, SpaceError, UnknownNameError
 from hpo.objectives import DIRECTIONS, Direction, Metric
 from hpo.space import Notice
+from hpo.space.limits import check_name
 from hpo.text import kind, show
 from hpo.tuners import (
     NNI_ASSESSOR_ARGS,
@@ -23,6 +24,15 @@ from hpo.tuners import (
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
 _DURATION_UNITS = {"": 1.0, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+#: The largest population of an evolutionary tuner: a generation is sampled at once, and
+#: one of 10^12 never finished (``hpo.tuners.compatibility.OPTION_BOUNDS``).
+MAX_POPULATION = 10_000
+#: The longest duration: 100 years. Workers wait on timers of up to a budget's length, and
+#: Python's timers overflow past 292 years; no experiment runs a century.
+MAX_DURATION_S = 100 * 365 * 86400.0
+#: The longest heartbeat interval and grace period (a week): a worker's threads wait that long,
+#: and a trial silent for a week is dead by any measure.
+MAX_LIVENESS_S = 7 * 86400
 
 
 # --------------------------------------------------------------------------------------------
@@ -31,6 +41,7 @@ _DURATION_UNITS = {"": 1.0, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 def _experiment_name(value: Any, at: str, fields: dict[str, Any], notices: list[Notice]) -> None:
     if not isinstance(value, str) or not value.strip():
         raise SpaceError(at, f"expected a non-empty string, got {show(value)}")
+    check_name(value, "a study name", at)
     fields["experiment_name"] = value.strip()
 
 
@@ -56,6 +67,8 @@ def parse_duration(value: Any, at: str = "") -> float:
         )
     if not math.isfinite(seconds) or seconds <= 0:
         raise SpaceError(at, f"expected a positive duration, got {show(value)}")
+    if seconds > MAX_DURATION_S:
+        raise SpaceError(at, f"expected a duration of at most 100 years, got {show(value)}")
     return seconds
 
 
@@ -100,8 +113,15 @@ def _tuner(value: Any, at: str, fields: dict[str, Any], notices: list[Notice]) -
         if arg == "optimize_mode":
             fields["direction"] = _direction(arg_value, arg_at)
         elif arg == "population_size":
-            if isinstance(arg_value, bool) or not isinstance(arg_value, int) or arg_value < 2:
-                raise SpaceError(arg_at, f"expected an integer ≥ 2, got {show(arg_value)}")
+            if (
+                isinstance(arg_value, bool)
+                or not isinstance(arg_value, int)
+                or not 2 <= arg_value <= MAX_POPULATION
+            ):
+                raise SpaceError(
+                    arg_at,
+                    f"expected an integer from 2 to {MAX_POPULATION:,}, got {show(arg_value)}",
+                )
             if sampler in ("cmaes", "nsga2", "nsga3"):
                 options["population_size"] = arg_value
             else:
@@ -143,7 +163,10 @@ def _assessor(value: Any, at: str, fields: dict[str, Any], notices: list[Notice]
             )
         )
     options: dict[str, Any] = {}
-    for arg, arg_value in (value.get("classArgs") or {}).items():
+    class_args = value.get("classArgs") or {}
+    if not isinstance(class_args, dict):
+        raise SpaceError(f"{at}.classArgs", f"expected an object, got {kind(class_args)}")
+    for arg, arg_value in class_args.items():
         if arg in NNI_ASSESSOR_ARGS:
             options[NNI_ASSESSOR_ARGS[arg]] = arg_value
         elif arg == "optimize_mode":
@@ -181,7 +204,7 @@ def _objective(value: Any, at: str, fields: dict[str, Any], notices: list[Notice
     if isinstance(value, dict) and "command" in value:
         for key, item in value.items():
             if key == "command":
-                if not isinstance(item, str) or not item.strip():
+                if not isinstance(item, str) or not item.strip() or "\0" in item:
                     raise SpaceError(f"{at}.command", f"expected a command, got {show(item)}")
                 fields["command"] = item.strip()
             elif key == "code_dir":
@@ -220,6 +243,15 @@ def _metrics(value: Any, at: str, fields: dict[str, Any], notices: list[Notice])
         raise SpaceError(at, 'expected {"metric": "maximize" | "minimize", ...}')
     if not items:
         raise SpaceError(at, "give at least one metric")
+    seen: set[str] = set()
+    for name, _, where in items:
+        where = where.removesuffix(".direction")
+        if not name.strip():
+            raise SpaceError(where, "a metric name must not be empty")
+        check_name(name, "a metric name", where)
+        if name in seen:
+            raise SpaceError(where, f"metric {name!r} is named twice")
+        seen.add(name)
     fields["metrics"] = tuple(Metric(name, _direction(d, where)) for name, d, where in items)
 
 
@@ -227,25 +259,32 @@ def _seed_key(value: Any, at: str, fields: dict[str, Any], notices: list[Notice]
     fields["seed"] = _seed(value, at)
 
 
-def _liveness_seconds(key: str, minimum: int) -> Any:
+def _liveness_seconds(key: str, minimum: int, maximum: int | None = MAX_LIVENESS_S) -> Any:
     def handler(value: Any, at: str, fields: dict[str, Any], notices: list[Notice]) -> None:
         if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
             raise SpaceError(at, f"expected an integer ≥ {minimum}, got {show(value)}")
+        if maximum is not None and value > maximum:
+            raise SpaceError(at, f"expected at most {maximum} (a week), got {show(value)}")
         fields.setdefault("liveness", {})[key] = value
 
     return handler
 
 
 def _checkpoint_dir(value: Any, at: str, fields: dict[str, Any], notices: list[Notice]) -> None:
-    if not isinstance(value, str) or not value.strip():
-        raise SpaceError(at, f"expected a directory, got {show(value)}")
+    _directory(value, at)
     fields.setdefault("liveness", {})["checkpoint_dir"] = value
 
 
 def _artifact_dir(value: Any, at: str, fields: dict[str, Any], notices: list[Notice]) -> None:
+    _directory(value, at)
+    fields["artifact_dir"] = value
+
+
+def _directory(value: Any, at: str) -> None:
     if not isinstance(value, str) or not value.strip():
         raise SpaceError(at, f"expected a directory, got {show(value)}")
-    fields["artifact_dir"] = value
+    if "\0" in value:  # no path can hold one: the OS refuses it
+        raise SpaceError(at, f"a directory cannot hold a NUL character, got {show(value)}")
 
 
 def _keep_weights(value: Any, at: str, fields: dict[str, Any], notices: list[Notice]) -> None:
@@ -273,7 +312,7 @@ CONFIG_KEYS = {
     "seed": _seed_key,
     "heartbeat_interval": _liveness_seconds("heartbeat_interval", 1),
     "grace_period": _liveness_seconds("grace_period", 2),
-    "max_retry": _liveness_seconds("max_retry", 0),
+    "max_retry": _liveness_seconds("max_retry", 0, None),
     "checkpoint_dir": _checkpoint_dir,
     "artifact_dir": _artifact_dir,
     "keep_weights": _keep_weights,

@@ -22,6 +22,7 @@ from hpo import attrs
 from hpo.errors import InvalidInputError, StoppedBySignalError, StudyNotFoundError
 from hpo.optuna_compat import frozen_study_id
 from hpo.space import Notice
+from hpo.study.bounds import check_repeats
 from hpo.study.build import DEFAULT_SAMPLER, build_spec, file_stem
 from hpo.study.config_file import SearchConfig
 from hpo.study.overrides import Overrides
@@ -123,8 +124,7 @@ def build_group(
     cwd: str | None = None,
 ) -> tuple[str, list[StudySpec], list[Notice]]:
     """The specs of a group, validated; nothing is stored yet."""
-    if repeats < 1:
-        raise InvalidInputError(f"--repeats must be at least 1, got {repeats}")
+    check_repeats(repeats)
     names = [resolve_sampler_name(s) for s in samplers]
     if len(set(names)) != len(names):
         raise InvalidInputError(f"--sampler lists a sampler twice: {','.join(samplers)}")

@@ -16,6 +16,7 @@ from typing import Any
 
 from hpo.errors import SpaceError
 from hpo.space import Notice
+from hpo.study.bounds import MAX_GPUS_PER_TRIAL, MAX_LOCAL_WORKERS
 from hpo.study.config_keys import parse_duration
 from hpo.text import kind, show
 
@@ -74,6 +75,8 @@ def _ignored(at: str, fields: dict[str, Any]) -> None:
 def _command(value: Any, at: str, fields: dict[str, Any], notices: list[Notice]) -> None:
     if not isinstance(value, str) or not value.strip():
         raise SpaceError(at, f"expected the command a trial runs, got {show(value)}")
+    if "\0" in value:  # no process can be given one
+        raise SpaceError(at, f"a command cannot hold a NUL character, got {show(value)}")
     fields["command"] = value.strip()
 
 
@@ -83,17 +86,19 @@ def _code_dir(value: Any, at: str, fields: dict[str, Any], notices: list[Notice]
     fields["code_dir"] = (value.strip(), at)
 
 
-def _count(key: str, minimum: int) -> Handler:
+def _count(key: str, minimum: int, maximum: int) -> Handler:
     def handler(value: Any, at: str, fields: dict[str, Any], notices: list[Notice]) -> None:
         if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
             raise SpaceError(at, f"expected an integer ≥ {minimum}, got {show(value)}")
+        if value > maximum:  # each starts processes or pins GPUs on one machine: bounds.py
+            raise SpaceError(at, f"expected at most {maximum} on one machine, got {show(value)}")
         fields[key] = value
 
     return handler
 
 
-_trial_gpus = _count("trial_gpus", 0)
-_concurrency = _count("concurrency", 1)
+_trial_gpus = _count("trial_gpus", 0, MAX_GPUS_PER_TRIAL)
+_concurrency = _count("concurrency", 1, MAX_LOCAL_WORKERS)
 
 
 def _max_trial_duration(value: Any, at: str, fields: dict[str, Any], notices: list[Notice]) -> None:
@@ -135,7 +140,7 @@ def _local_settings(settings: Mapping[str, Any], at: str, fields: dict[str, Any]
         if key == "gpuIndices":
             fields["gpu_indices"] = _gpu_indices(value, where)
         elif key in ("maxTrialNumberPerGpu", "maxTrialNumPerGpu"):
-            _count("trials_per_gpu", 1)(value, where, fields, notices)
+            _count("trials_per_gpu", 1, MAX_LOCAL_WORKERS)(value, where, fields, notices)
         elif key in ("useActiveGpu", "reuseMode"):
             _ignored(where, fields)  # hpo neither checks nor reuses GPUs' other tenants
         else:

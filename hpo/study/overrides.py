@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -10,6 +9,8 @@ from typing import Any
 from hpo.errors import InvalidInputError, SpaceError
 from hpo.objectives import Direction
 from hpo.study.config_keys import parse_duration
+from hpo.study.read_file import checked_data, loads_strict
+from hpo.text import has_control_characters
 from hpo.tuners import resolve_pruner_name, resolve_sampler_name
 
 
@@ -71,9 +72,16 @@ def parse_params(items: Sequence[str]) -> dict[str, Any]:
         key, sep, raw = item.partition("=")
         if not sep or not key.strip():
             raise InvalidInputError(f"--param expects KEY=VALUE, got {item!r}")
+        if has_control_characters(key):
+            raise InvalidInputError(f"--param: a name must not hold control characters: {key!r}")
         try:
-            value = json.loads(raw)
-        except json.JSONDecodeError:
+            # As strictly as a file: NaN is text, an integer too large for a float is refused.
+            value = checked_data(loads_strict(raw))
+        except SpaceError as exc:
+            if not exc.reason.startswith("not valid JSON"):
+                raise InvalidInputError(f"--param {key.strip()}: {exc.reason}") from None
             value = raw
+        except RecursionError:
+            raise InvalidInputError(f"--param {key.strip()}: nested too deeply") from None
         params[key.strip()] = value
     return params

@@ -15,6 +15,16 @@ from hpo.space import ChoiceParam, Notice, NumericParam, Space
 from hpo.tuners.component import Component
 from hpo.tuners.samplers import kind_of
 
+#: Integer options of samplers, bounded. Two size what a sampler computes for every trial
+#: (TPE's candidates, a generation of CMA-ES or NSGA): past 10,000, sampling one trial takes
+#: hours or all memory (a population of 10^12 hung the worker), far beyond any search hpo
+#: runs. The others are counts that cannot be negative.
+OPTION_BOUNDS: dict[str, tuple[int, int]] = {
+    "n_ei_candidates": (1, 10_000),
+    "population_size": (2, 10_000),
+    "n_startup_trials": (0, 10**9),
+}
+
 
 def encode_space_for(sampler: str, space: Space, *, index_choices: bool = False) -> Space:
     """The space as a study of this sampler stores it.
@@ -49,6 +59,11 @@ def check_options(name: str, options: Mapping[str, Any]) -> None:
             raise InvalidInputError(
                 f"sampler {kind.name} option {key} must be {expected.__name__}, got {value!r}"
             )
+        low, high = OPTION_BOUNDS.get(key, (None, None))
+        if low is not None and high is not None and not low <= value <= high:
+            raise InvalidInputError(
+                f"sampler {kind.name} option {key} must be from {low} to {high:,}, got {value!r}"
+            )
 
 
 def check_compatibility(sampler: Component, space: Space, n_objectives: int) -> list[Notice]:
@@ -76,6 +91,8 @@ def check_compatibility(sampler: Component, space: Space, n_objectives: int) -> 
                 f"sampler {kind.name} needs parameters with finitely many values; continuous: "
                 f"{', '.join(continuous)} (use choice, randint or quniform)"
             )
+        if kind.name == "grid":
+            _check_grid_size(space)
     if not kind.models_categories:
         choices = [p for p, _ in space.walk() if isinstance(p, ChoiceParam) and len(p.options) > 1]
         ordered = [p.key for p in choices if p.is_numeric]
@@ -106,6 +123,34 @@ def check_compatibility(sampler: Component, space: Space, n_objectives: int) -> 
                 )
             )
     return notices
+
+
+#: Optuna's grid sampler holds every point of the grid in memory, and each trial stores every
+#: value of every parameter: two randint [0, 10^9] (a grid of 10^18 points) hung validate and
+#: create-study. A million points is more trials than any study here runs.
+MAX_GRID_POINTS = 1_000_000
+#: Values of one parameter of a grid (each trial stores them all).
+MAX_GRID_VALUES = 10_000
+
+
+def _check_grid_size(space: Space) -> None:
+    """Refuse a grid too large to hold, counted without listing it."""
+    points = 1
+    for p, _ in space.walk():
+        if isinstance(p, ChoiceParam):
+            values = len(p.options)
+        else:
+            values = int((p.high - p.low) / (p.quantum or p.step or 1)) + 1
+        if values > MAX_GRID_VALUES:
+            raise InvalidInputError(
+                f"grid search over {p.key}: {values:,} values, at most {MAX_GRID_VALUES:,} per "
+                "parameter (use another sampler, or a coarser q)"
+            )
+        points *= values
+        if points > MAX_GRID_POINTS:
+            raise InvalidInputError(
+                f"grid search over more than {MAX_GRID_POINTS:,} points (use another sampler)"
+            )
 
 
 def _is_continuous(p: NumericParam | ChoiceParam) -> bool:

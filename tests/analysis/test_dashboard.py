@@ -24,6 +24,10 @@ SPACE = {name: {"_type": "uniform", "_value": [0, 1]} for name in ("x", "y", "z"
 @pytest.fixture
 def dashboard(sqlite_url: str, tmp_path: Path) -> Iterator[str]:
     """``hpo dashboard`` on the test's storage; yields its base URL."""
+    import optuna
+
+    # The storage exists first: the dashboard reads one, it creates none (studies come later).
+    optuna.storages.RDBStorage(sqlite_url).engine.dispose()
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "hpo", "dashboard", "--port", str(port)],

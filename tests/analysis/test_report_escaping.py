@@ -1,5 +1,6 @@
 """hpo report and compare's HTML escape every name a user chose: opened in a real headless
-Chromium, a study whose names carry script runs none of it."""
+Chromium, a study whose names carry script runs none of it, and names that carry plotly's own
+markup (a link) show as text in every figure, hover labels included, never as a link."""
 
 from __future__ import annotations
 
@@ -17,15 +18,22 @@ def payload(where: str) -> str:
     return f"<img src=x onerror=\"(window.pwned=window.pwned||[]).push('{where}')\">"
 
 
+def link(where: str) -> str:
+    """Markup that plotly itself renders: a link (clickable, in the page's own origin)."""
+    return f'<a href="https://evil.example/{where}">{where}</a>'
+
+
 SCRIPT = "</script><script>(window.pwned=window.pwned||[]).push('value')</script>"
-GROUP = "g" + payload("study")
-METRIC = "acc" + payload("metric")
+GROUP = "g" + payload("study") + link("study")
+METRIC = "acc" + payload("metric") + link("metric")
 # "$...$" too: matplotlib would read it as math (and fail on the unknown command).
-PARAM = "lr $\\nope$" + payload("param")
+PARAM = "lr $\\nope$" + payload("param") + link("param")
+CHOICE = "b" + link("choice")
 
 OBJECTIVE = f"""
 def run(params, report):
     value = params[{PARAM!r}] + (0.5 if params["opt"] == "plain" else 0.0)
+    value += 0.25 if params["opt2"] == {CHOICE!r} else 0.0
     for epoch in range(1, 4):
         report(value * epoch / 3, epoch)
     return value
@@ -46,6 +54,7 @@ def test_a_report_of_hostile_names_runs_no_script(tmp_path: Path, sqlite_url: st
         "search_space": {
             PARAM: {"_type": "uniform", "_value": [0, 1]},
             "opt": {"_type": "choice", "_value": ["plain", SCRIPT]},
+            "opt2": {"_type": "choice", "_value": ["a", CHOICE]},
         },
     }
     hpo_create_study(tmp_path, config, sqlite_url, "--sampler", "random,tpe")
@@ -63,10 +72,32 @@ def test_a_report_of_hostile_names_runs_no_script(tmp_path: Path, sqlite_url: st
             text = _open(browser, page)
             assert browser.execute_script("return window.pwned || []") == [], page
             assert browser.execute_script("return document.images.length") == _own_images(page)
+            hover = browser.execute_script(HOVER_EVERY_POINT)
+            assert any("evil.example" in label for label in hover), page  # hovered, as text
+            links = "return Array.from(document.querySelectorAll('a')).map(a => a.outerHTML)"
+            assert not [a for a in browser.execute_script(links) if "evil" in a], page
             if page.name == "report.html":
                 # Shown as the text it is, not dropped: the names are there to read.
                 for name in (GROUP, METRIC, PARAM):
                     assert name in text, name
+
+
+#: Shows the hover label of the first points of every trace of every figure (plotly renders
+#: each as markup when shown) and returns their texts.
+HOVER_EVERY_POINT = """
+const shown = [];
+for (const figure of document.querySelectorAll('.js-plotly-plot')) {
+  figure.data.forEach((trace, curve) => {
+    const points = Math.min((trace.x || trace.y || []).length, 5);
+    for (let point = 0; point < points; point++) {
+      Plotly.Fx.hover(figure, [{curveNumber: curve, pointNumber: point}]);
+      const layer = figure.querySelector('.hoverlayer');
+      if (layer) shown.push(layer.textContent);
+    }
+  });
+}
+return shown;
+"""
 
 
 def _open(browser: Any, page: Path) -> str:

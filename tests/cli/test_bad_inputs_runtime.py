@@ -93,6 +93,16 @@ def test_a_storage_url_with_a_bad_port_is_invalid_input(
     assert "s3cret" not in result.stderr + result.stdout
 
 
+def test_a_driver_option_the_driver_cannot_take_is_invalid_input(tmp_path: Path) -> None:
+    """SQLite's driver converts ?timeout= to a number: a ValueError traceback, before."""
+    write_json(tmp_path / "space.json", {"x": {"_type": "uniform", "_value": [0, 1]}})
+    url = f"sqlite:///{tmp_path / 'hpo.db'}?timeout=abc"
+    args = ["create-study", "--space", "space.json", "--objective", "math:sqrt"]
+    result = hpo_cli(*args, storage=url, cwd=tmp_path)
+    assert_only_one_line(result, 2, "an option the driver cannot take", "'abc'")
+    assert not (tmp_path / "hpo.db").exists()
+
+
 # -- passwords in every form a URL carries them ------------------------------------------------
 
 #: (how the password is written into the URL, exit code, what the error says). The database
@@ -259,6 +269,25 @@ def test_a_group_that_cannot_be_created_whole_leaves_nothing(
     assert _snapshot(url) == before
 
 
+# -- processes: never more than the study can use ---------------------------------------------
+
+
+def test_run_starts_no_more_workers_than_the_study_has_trials(tmp_path: Path) -> None:
+    """trialConcurrency 8 for a 3-trial study started 8 processes; 5 found nothing to do."""
+    url = f"sqlite:///{tmp_path / 'hpo.db'}"
+    write_module(tmp_path, "quick", "def run(params):\n    return params['x']\n")
+    config = {
+        "config": {"maxTrialNum": 3, "trialConcurrency": 8, "objective": "quick:run"},
+        "search_space": {"x": {"_type": "uniform", "_value": [0, 1]}},
+    }
+    write_json(tmp_path / "space.json", config)
+    ran = run_hpo("run", "--space", "space.json", "--name", "few", storage=url, cwd=tmp_path)
+    assert ran.returncode == 0, ran.stderr
+    assert "starting 3 workers, not 8: the study has 3 trials left" in ran.stderr, ran.stderr
+    assert "starting 3 local workers" in ran.stderr, ran.stderr
+    assert len(optuna.load_study(study_name="few", storage=url).trials) == 3
+
+
 # -- a trial's code that exits ---------------------------------------------------------------
 
 
@@ -299,10 +328,19 @@ def test_a_trial_that_exits_fails_that_trial_not_the_worker(tmp_path: Path) -> N
         (["--port", "-1"], "--port"),
         (["--port", "http"], "--port"),
         (["--threads", "0"], "--threads"),
+        (["--threads", "129", "--port", "99999"], "--threads"),
         (["--host", "nonexistent.invalid"], "no such address"),
         (["--host", "10.255.255.1", "--port", "0"], "not an address of this machine"),
     ],
-    ids=["port-too-big", "port-negative", "port-text", "no-threads", "unknown-host", "foreign-ip"],
+    ids=[
+        "port-too-big",
+        "port-negative",
+        "port-text",
+        "no-threads",
+        "too-many-threads",
+        "unknown-host",
+        "foreign-ip",
+    ],
 )
 def test_serve_storage_refuses_what_it_cannot_listen_on(
     tmp_path: Path, options: list[str], needle: str

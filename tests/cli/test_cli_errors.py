@@ -180,6 +180,131 @@ MALFORMED: list[tuple[str, Any, list[str]]] = [
         {"config": {}, "search_space": SPACE, "param": {}},
         ["param: unknown top-level key"],
     ),
+    # Numbers that floats, Optuna's storage or decimal cannot take (tracebacks, or trials that
+    # all failed, before).
+    (
+        "int-5000-digits",
+        '{"x": {"_type": "uniform", "_value": [0, 1' + "0" * 5000 + "]}}",
+        ["too large"],
+    ),
+    (
+        "int-beyond-a-float",
+        '{"x": {"_type": "uniform", "_value": [0, 2' + "0" * 308 + "]}}",
+        ["too large"],
+    ),
+    (
+        "quniform-q-decimal-cannot-divide",
+        {"n": {"_type": "quniform", "_value": [0, 1, 1e-300]}},
+        ["n._value: quniform step q=1e-300 is too small for [0, 1]"],
+    ),
+    (
+        "qnormal-q-decimal-cannot-divide",
+        {"n": {"_type": "qnormal", "_value": [0, 1, 1e-300]}},
+        ["n._value: qnormal step q=1e-300 is too small"],
+    ),
+    (
+        "uniform-wider-than-a-float",
+        {"x": {"_type": "uniform", "_value": [-1e308, 1e308]}},
+        ["x._value: uniform spans [-1e+308, 1e+308], wider than the largest float"],
+    ),
+    (
+        "normal-wider-than-a-float",
+        {"x": {"_type": "normal", "_value": [0, 1e308]}},
+        ["x._value: normal spans", "wider than the largest float"],
+    ),
+    (
+        "randint-beyond-2^53",
+        {"n": {"_type": "randint", "_value": [0, 2**60]}},
+        ["n._value: randint has integer bound 1152921504606846976 beyond ±2^53"],
+    ),
+    # Names PostgreSQL cannot store (a NUL) or that break every line printing them.
+    (
+        "nul-in-param-name",
+        {"a\u0000b": {"_type": "uniform", "_value": [0, 1]}},
+        ["a\\u0000b: a parameter name must not hold control characters"],
+    ),
+    (
+        "line-break-in-param-name",
+        {"a\nb": {"_type": "uniform", "_value": [1, 1]}},
+        ["a\\nb: a parameter name must not hold control characters"],
+    ),
+    (
+        "nul-in-option-name",
+        {"x": {"_type": "choice", "_value": [{"_name": "a\u0000"}]}},
+        ["x._value[0]._name: an option's _name must not hold control characters"],
+    ),
+    (
+        "param-name-beyond-optuna",
+        {"x" * 600: {"_type": "uniform", "_value": [0, 1]}},
+        ["is 600 characters long: Optuna stores at most 512"],
+    ),
+    ("nul-in-study-name", dropt({"experimentName": "a\u0000b"}), ["config.experimentName"]),
+    ("nul-in-checkpoint-dir", dropt({"checkpoint_dir": "a\u0000b"}), ["config.checkpoint_dir"]),
+    (
+        "assessor-class-args-list",
+        dropt({"assessor": {"builtinAssessorName": "Medianstop", "classArgs": [1]}}),
+        ["config.assessor.classArgs: expected an object, got a list"],
+    ),
+    (
+        "metric-named-twice",
+        dropt({"metrics": [{"name": "acc"}, {"name": "acc"}]}),
+        ["config.metrics[1]: metric 'acc' is named twice"],
+    ),
+    (
+        "metric-without-name",
+        dropt({"metrics": {"": "maximize"}}),
+        ["config.metrics.: a metric name must not be empty"],
+    ),
+    (
+        "heartbeat-beyond-a-week",
+        dropt({"heartbeat_interval": 10**30, "grace_period": 10**31}),
+        ["config.heartbeat_interval: expected at most 604800"],
+    ),
+    (
+        "duration-beyond-100-years",
+        dropt({"maxExecDuration": 1e300}),
+        ["config.maxExecDuration: expected a duration of at most 100 years"],
+    ),
+    (
+        "trial-concurrency-100000",
+        {"searchSpace": SPACE, "trialCommand": "python3 trial.py", "trialConcurrency": 100000},
+        ["trialConcurrency: expected at most 64 on one machine"],
+    ),
+    (
+        "lone-surrogate-in-param-name",
+        {"x\ud800": {"_type": "uniform", "_value": [0, 1]}},
+        ["x\\ud800: a key holds a lone surrogate"],
+    ),
+    (
+        "lone-surrogate-in-choice",
+        {"x": {"_type": "choice", "_value": ["a\udfff", "b"]}},
+        ["x._value[0]: a string holds a lone surrogate"],
+    ),
+    (
+        "code-dir-nul",
+        {"searchSpace": SPACE, "trialCommand": "python3 t.py", "trialCodeDirectory": "a\u0000"},
+        ["trialCodeDirectory: the trials' code directory", "a path cannot hold a NUL character"],
+    ),
+    (
+        "command-nul",
+        {"searchSpace": SPACE, "trialCommand": "python3 t.py\u0000"},
+        ["trialCommand: a command cannot hold a NUL character"],
+    ),
+    (
+        "space-file-of-no-user",
+        {"searchSpaceFile": "~hpo-no-such-user/space.json", "trialCommand": "python3 t.py"},
+        ["searchSpaceFile", "~hpo-no-such-user is the home directory of no user"],
+    ),
+    (
+        "evolution-population-10^12",
+        dropt(tuner("Evolution", population_size=10**12)),
+        ["config.tuner.classArgs.population_size: expected an integer from 2 to 10,000"],
+    ),
+    (
+        "trial-gpus-beyond-a-machine",
+        {"searchSpace": SPACE, "trialCommand": "python3 trial.py", "trialGpuNumber": 10**9},
+        ["trialGpuNumber: expected at most 64 on one machine"],
+    ),
 ]
 
 
@@ -241,6 +366,14 @@ def test_create_study_refuses_every_malformed_file_and_leaves_the_storage_untouc
         (["--seed", "-3"], ["--seed"]),
         (["--objective", "nocolon"], ["--objective"]),
         (["--direction", "up"], ["--direction"]),
+        (["--param", "x=" + "1" * 5000], ["--param x: the integer of 5000 digits is too large"]),
+        (["--param", "a\nb=1"], ["--param: a name must not hold control characters"]),
+        (["--name", "a\nb"], ["study name must not hold control characters", "a\\nb"]),
+        (["--max-duration", "99999999999d"], ["--max-duration", "at most 100 years"]),
+        # Bytes of a command line that are not UTF-8 (Python keeps them as surrogates).
+        (["--name", "n\udcff"], ["name: 'n\\udcff' is not UTF-8 text"]),
+        (["-p", "k=\udcff"], ["param: 'k=\\udcff' is not UTF-8 text"]),
+        (["-p", "k=" + "[" * 500 + "]" * 500], ["--param k: nested too deeply"]),
     ],
 )
 def test_create_study_refuses_bad_options(
