@@ -311,3 +311,34 @@ def test_a_command_trial_leaves_nothing_behind_but_its_own_files(
     deleted = run_hpo("delete-study", "tidy", "--yes", env=hpo_env(sqlite_url, **machine))
     assert deleted.returncode == 0, deleted.stderr
     assert not [p for p in tmp_path.joinpath("machine").rglob("*") if p.is_file()]
+
+
+@pytest.mark.slow
+def test_weights_kept_where_this_machine_cannot_find_them_are_one_line(
+    tmp_path: Path, sqlite_url: str
+) -> None:
+    """An artifact directory this machine does not have (another machine's disk, a share not
+    mounted here): one line saying where the weights were looked for, not a traceback."""
+    shared = tmp_path / "share"
+    ran = run_hpo(
+        "run",
+        "--space",
+        str(SEARCH_SPACES / "digits_cnn.json"),
+        "--max-trials",
+        "1",
+        "-p",
+        "num_epochs=1",
+        "--artifact-dir",
+        str(shared),
+        storage=sqlite_url,
+        cwd=tmp_path,
+    )
+    assert ran.returncode == 0, ran.stderr
+    assert [p for p in shared.rglob("*") if p.is_file()]  # kept there, not in the database
+    for path in shared.rglob("*"):
+        if path.is_file():
+            path.unlink()  # as seen from a machine that does not mount the share
+    best = run_hpo("best", "digits_cnn", "--weights", str(tmp_path / "best.pt"), storage=sqlite_url)
+    assert_one_line_error(
+        best, 1, "weights of trial 0 are not in its artifact directory", str(shared)
+    )
