@@ -156,8 +156,18 @@ def hpo_create_study(
 
 
 def trials(storage: str, name: str) -> list[optuna.trial.FrozenTrial]:
-    """A study's trials, read with plain Optuna."""
-    return optuna.load_study(study_name=name, storage=storage).trials
+    """A study's trials, read with plain Optuna, its connection closed after (tests poll
+    this: an engine per call would hold PostgreSQL's connections until garbage collection,
+    and the server refuses clients past its 100)."""
+    from hpo.optuna_compat import storage_backend
+
+    store = optuna.storages.get_storage(storage)
+    try:
+        return optuna.load_study(study_name=name, storage=store).trials
+    finally:
+        engine = getattr(storage_backend(store), "engine", None)
+        if engine is not None:
+            engine.dispose()
 
 
 def counted(all_trials: list[optuna.trial.FrozenTrial]) -> list[optuna.trial.FrozenTrial]:

@@ -55,13 +55,16 @@ def trial_directory(spec: StudySpec, study_id: int, first_number: int) -> Path:
     return study_directory(spec, study_id) / f"trial-{first_number}"
 
 
-def tidy_trial_directory(directory: Path, *, log_kept: bool) -> None:
-    """A trial over for good: its log goes (when the study's database holds it), and the
-    directory with it unless the trial left files of its own there."""
+def tidy_trial_directory(directory: Path, *, log_kept: bool, final: bool) -> None:
+    """An attempt is over: its log goes when the study's database holds it (a retry starts
+    its own); ``final`` (no retry will follow), the directory too, unless the trial left
+    files of its own there."""
     if log_kept:
-        (directory / TRIAL_LOG).unlink(missing_ok=True)
-    with contextlib.suppress(OSError):  # not empty (the trial's own files), or never made
-        directory.rmdir()
+        with contextlib.suppress(OSError):
+            (directory / TRIAL_LOG).unlink(missing_ok=True)
+    if final:
+        with contextlib.suppress(OSError):  # not empty (the trial's own files), or never made
+            directory.rmdir()
 
 
 def tidy_study_directory(spec: StudySpec, study_id: int) -> None:

@@ -165,7 +165,9 @@ def run_trial(ctx: TrialContext, trial: optuna.Trial) -> TrialEnd:
             problem = unwritable_directory(exc, attempt.directory)
             if problem is not None:  # the disk's fault, not the trial's: see hpo.worker.disk
                 del exc
+                _keep_log(ctx, trial, trial_log)
                 _requeue(ctx, trial, reporter, problem, started, params)
+                tidy_trial_directory(attempt.directory, log_kept=trial_log.kept, final=False)
                 raise HpoError(
                     f"trial {trial.number} stopped this worker: {problem}; the trial is queued "
                     f"again (every trial here would fail the same): make room or fix the "
@@ -201,7 +203,7 @@ def run_trial(ctx: TrialContext, trial: optuna.Trial) -> TrialEnd:
             )
     if end.final:
         ctx.objective.close(attempt)
-        tidy_trial_directory(attempt.directory, log_kept=trial_log.kept)
+    tidy_trial_directory(attempt.directory, log_kept=trial_log.kept, final=end.final)
     _release_memory(collect=crashed)
     return end
 

@@ -15,7 +15,7 @@ import pytest
 from optuna.trial import TrialState
 
 from hpo import attrs
-from tests.helpers import hpo_create_study, start_hpo, trials, wait_for
+from tests.helpers import hpo_create_study, run_hpo, start_hpo, trials, wait_for
 from tests.objectives.nni_trials import pid_alive, write_script
 
 #: Seconds a test gives a worker to finish, on a machine busy with other work.
@@ -97,8 +97,8 @@ def test_a_background_child_holding_stdout_is_ended_and_the_study_finishes(
         t.user_attrs.get(attrs.ERROR) for t in done
     ]
     assert _running(seconds) == []
-    log = Path(done[0].user_attrs[attrs.LOG]).read_text()
-    assert "ended 1 process(es) the command left running" in log
+    log = run_hpo("logs", "leftover", str(done[0].number), storage=sqlite_url)
+    assert "ended 1 process(es) the command left running" in log.stdout, log
 
 
 HANGS = """

@@ -73,3 +73,5 @@ def test_workers_racing_to_make_the_table_all_write(pg_url: str) -> None:
         t.join()
     assert not errors, errors
     assert all(read_all(SqlBlobStore(engines[0]), "log", f"trial-{i}") == b"x" for i in range(8))
+    for engine in engines:
+        engine.dispose()
