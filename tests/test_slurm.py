@@ -22,7 +22,7 @@ from hpo import attrs
 from tests.helpers import ROOT, SEARCH_SPACES, counted, hpo_env, run_hpo, trials, wait_for
 from tests.slurm_cluster import TASKS, SlurmCluster
 
-pytestmark = [pytest.mark.slow, pytest.mark.postgres]
+pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.serial]  # slurmctld, munge
 
 SCRIPT = ROOT / "deploy" / "slurm" / "hpo-workers.sbatch"
 MAX_TRIALS = 6

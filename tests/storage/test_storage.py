@@ -141,6 +141,7 @@ def test_describe_db_error_keeps_the_first_line() -> None:
     )
 
 
+@pytest.mark.serial  # 16 connections at once
 def test_budget_holds_with_sixteen_workers_racing(storage_url: str) -> None:
     """16 threads, each with its own connection, ask as fast as they can: 25 trials, never 26."""
     space = {"x": {"_type": "uniform", "_value": [0, 1]}}

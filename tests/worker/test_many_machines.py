@@ -23,7 +23,7 @@ from hpo.optuna_compat import RETRY_OF, original_number, retry_count
 from tests.helpers import trials, wait_for
 from tests.machines import Machine, machines
 
-pytestmark = [pytest.mark.slow, pytest.mark.postgres]
+pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.serial]  # network namespaces
 
 BUDGET = 6
 PATIENCE = 900

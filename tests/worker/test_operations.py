@@ -476,6 +476,7 @@ def _local_cluster() -> str | None:
 
 @pytest.mark.slow
 @pytest.mark.postgres
+@pytest.mark.serial  # restarts the PostgreSQL server every other test uses
 def test_a_postgres_restart_mid_study_loses_and_doubles_nothing(
     tmp_path: Path, pg_url: str
 ) -> None:
@@ -506,6 +507,7 @@ def test_a_postgres_restart_mid_study_loses_and_doubles_nothing(
 
 @pytest.mark.slow
 @pytest.mark.postgres
+@pytest.mark.serial  # 8 workers and their retries: PostgreSQL's connections
 def test_chaos_random_kills_still_give_exactly_the_budget(tmp_path: Path, pg_url: str) -> None:
     # 100 trials of 1.5 s on 8 workers take at least 19 s, while six kills a second apart take
     # about 6 s: the kills land mid-study on a fast machine as on a slow one.
@@ -541,6 +543,7 @@ def test_chaos_random_kills_still_give_exactly_the_budget(tmp_path: Path, pg_url
 @pytest.mark.slow
 @pytest.mark.long  # its size is the point; the chaos and distributed tests run 4-8 workers
 @pytest.mark.postgres
+@pytest.mark.serial
 def test_32_workers_stay_within_a_bounded_number_of_connections(
     tmp_path: Path, pg_url: str
 ) -> None:
