@@ -172,7 +172,11 @@ CASES: list[tuple[str, list[Any], str, Callable[[list[Any]], None]]] = [
 
 
 @pytest.mark.parametrize(
-    ("nni_type", "value", "distribution", "check"), CASES, ids=lambda c: str(c)
+    ("nni_type", "value", "distribution", "check"),
+    CASES,
+    # The check functions' reprs hold addresses: ids of the other three, the same in every
+    # process (pytest-xdist compares the test lists of its workers).
+    ids=[f"{t}-{v}-{d}" for t, v, d, _ in CASES],
 )
 def test_nni_type_meaning(
     nni_type: str, value: list[Any], distribution: str, check: Callable[[list[Any]], None]
