@@ -19,6 +19,13 @@ from pathlib import Path
 
 import pytest
 
+# One CPU thread for the PyTorch of this process and of every worker a test starts, unless
+# set: the tests run two at a time, often beside other work, and PyTorch's OpenMP threads,
+# which spin-wait for each other, train a small model 3-8 times slower (up to past a test's
+# time limit) when more of them than free cores share the machine. What hpo itself does about
+# that (local workers share the cores out) is tested with this variable removed.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
 from tests.helpers import PG_SERVER, admin_connection, db_url, extract_cifar_subset, pg_admin
 
 
