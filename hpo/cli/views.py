@@ -165,7 +165,11 @@ def trials(
     elif records:
         typer.echo(as_table(records))
     else:
-        typer.echo("no trials")
+        from hpo.storage import mask_url, resolve_url
+
+        which = f" in state {state}" if state else ""
+        where = f"{', '.join(names)} in {mask_url(resolve_url(storage))}"
+        typer.echo(f"no trials{which} of {where}")
 
 
 @command("best")

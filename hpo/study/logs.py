@@ -11,7 +11,7 @@ from optuna.storages import BaseStorage
 from optuna.trial import TrialState
 
 from hpo import attrs
-from hpo.errors import InvalidInputError
+from hpo.errors import TrialNotFoundError
 from hpo.optuna_compat import RETRY_OF
 from hpo.storage import BlobStore
 from hpo.study.store import load_study_id
@@ -66,7 +66,7 @@ def find_trial(storage: BaseStorage, study: str, number: int) -> TrialRef:
     except KeyError:
         count = storage.get_n_trials(study_id)
         have = f"trials 0 to {count - 1}" if count else "no trials yet"
-        raise InvalidInputError(f"study {study!r} has no trial {number} ({have})") from None
+        raise TrialNotFoundError(f"no trial {number} of study {study!r}", f" ({have})") from None
     retried_as = None
     if storage.get_trial(trial_id).state == TrialState.FAIL:
         for trial in storage.get_all_trials(study_id, deepcopy=False):
