@@ -176,6 +176,11 @@ def _create(
             log.warning("%s", warning)
     store = open_storage(storage_url)  # only now: an invalid file never touches the storage
     created = create_studies(store, plan.specs, exist_ok=exist_ok)  # all or none
+    # A budget the file changed: applied by hpo run, reported by create-study.
+    created = [
+        _rerun_budget(store, member, asked, apply=not many_machines)
+        for member, asked in zip(created, plan.specs, strict=True)
+    ]
     for member in created:
         s = member.spec
         verb = "using existing" if member.reused else "created"
@@ -289,6 +294,45 @@ def run(
     if code == 0:  # not stopped by a signal (the exit code says that already)
         _fail_if_nothing_ran(summary)
     raise typer.Exit(code)
+
+
+def _rerun_budget(
+    store: HpoRDBStorage, member: Created, asked: StudySpec, *, apply: bool
+) -> Created:
+    """A resumed study whose file (or command line) now states another budget: ``hpo run``
+    applies it, ``create-study`` says how to (``hpo.study.rerun``)."""
+    from dataclasses import replace
+
+    from hpo.study import budget_text, change_budget
+    from hpo.study.rerun import changed_budget
+
+    change = changed_budget(member.spec, asked) if member.reused else None
+    if change is None:
+        return member
+    if not apply:
+        log.warning(
+            "study %r keeps its stored budget; the file asks %s: %s",
+            member.spec.name,
+            change.describe(member.spec),
+            change.command(member.spec.name),
+        )
+        return member
+    done = change_budget(
+        store,
+        member.study_id,
+        member.spec,
+        max_trials=change.max_trials,
+        max_duration_s=change.max_duration_s,
+    )
+    if done.notice:
+        log.warning("%s", done.notice)
+    log.warning(
+        "study %r budget changed as the file says: %s (was %s)",
+        member.spec.name,
+        budget_text(done.after),
+        budget_text(done.before),
+    )
+    return replace(member, spec=done.after)
 
 
 def _fail_if_nothing_ran(summary: StudySummary) -> None:
