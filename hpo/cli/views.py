@@ -149,16 +149,19 @@ def trials(
 ) -> None:
     """List every trial: state, values, params as the trial received them, epochs, pruned at,
     seconds, test accuracy and the other numbers, error, worker."""
-    from hpo.analysis.trial_list import as_csv, as_json, as_table, parse_states, trial_records
-
-    records = trial_records(
-        open_storage(storage, create=False),
-        names,
-        states=parse_states(state),
-        sort=sort,
-        limit=limit,
+    from hpo.analysis.trial_list import (
+        add_logs,
+        as_csv,
+        as_json,
+        as_table,
+        parse_states,
+        trial_records,
     )
+
+    store = open_storage(storage, create=False)
+    records = trial_records(store, names, states=parse_states(state), sort=sort, limit=limit)
     if output_format == "json":
+        add_logs(store, records)  # where each log is, and its last lines
         typer.echo(as_json(records))
     elif output_format == "csv":
         typer.echo(as_csv(records), nl=False)
