@@ -24,7 +24,9 @@ from hpo import optuna_compat as compat
 from hpo.analysis.load import load_trials, resolve_studies
 from hpo.analysis.trial_numbers import trial_numbers
 from hpo.errors import InvalidInputError
+from hpo.storage import blob_store
 from hpo.study import StudySpec
+from hpo.study.logs import log_tail
 from hpo.text import clip, number, table
 
 TrialFormat = Literal["table", "csv", "json"]
@@ -105,9 +107,6 @@ def add_logs(storage: BaseStorage, records: list[dict[str, Any]]) -> None:
     database keeps (read from any machine), ``{"where": WORKER, "path": PATH}`` for a command
     trial's log that an older hpo kept only on the machine that ran it, None for no log.
     """
-    from hpo.storage import blob_store
-    from hpo.study.logs import log_tail
-
     blobs = blob_store(storage)
     for record in records:
         tail = None if blobs is None else log_tail(blobs, record[_TRIAL_ID])

@@ -9,7 +9,7 @@ import typer
 
 from hpo.cli.app import command, log, open_storage
 from hpo.cli.options import ParamOption, StorageOption
-from hpo.cli.study_arg import StudyAlias, StudyArgument, one_study
+from hpo.cli.study_arg import StudyAlias, StudyArgument, one_study, study_and_number
 
 #: Seconds ``hpo kill`` waits for the trial to end by default: its worker looks every second.
 KILL_WAIT = 60.0
@@ -55,15 +55,13 @@ def kill(
     from hpo.text import one_line
     from hpo.worker.kill import KillRequest, request_kill, wait_for_end
 
-    name = one_study(study, study_option)
-    if trial is None:
-        raise InvalidInputError("give the trial's number: hpo kill STUDY TRIAL")
+    name, number = study_and_number(study, study_option, trial)
     if not reason.strip():
         raise InvalidInputError("--reason: expected a reason, got an empty one")
     request = KillRequest("fail" if fail else "pruned", one_line(reason.strip()))
     store = open_storage(storage, create=False)
-    trial_id = request_kill(store, name, trial, request)
-    log.info("trial %d of study %r: asked its worker to end it (%s)", trial, name, request.reason)
+    trial_id = request_kill(store, name, number, request)
+    log.info("trial %d of study %r: asked its worker to end it (%s)", number, name, request.reason)
     ended = wait_for_end(store, trial_id, wait) if wait > 0 else None
     if ended is None:
         if wait > 0:
@@ -71,14 +69,14 @@ def kill(
                 "trial %d still runs after %gs: its worker ends it when it next looks (every "
                 "second); a worker that is gone leaves it to the liveness check, which fails "
                 "it without a retry",
-                trial,
+                number,
                 wait,
             )
         return
     if ended.state == TrialState.COMPLETE:
-        typer.echo(f"trial {trial} COMPLETE: it ended before its worker saw the kill")
+        typer.echo(f"trial {number} COMPLETE: it ended before its worker saw the kill")
     else:
-        typer.echo(f"trial {trial} {ended.state.name}: {ended.user_attrs.get(attrs.ERROR, '')}")
+        typer.echo(f"trial {number} {ended.state.name}: {ended.user_attrs.get(attrs.ERROR, '')}")
 
 
 @command("enqueue")

@@ -100,3 +100,50 @@ def one_study(argument: str | None, option: str | None) -> str:
     study = chosen_study(argument, option)
     assert study is not None
     return study
+
+
+def study_and_number(
+    argument: str | None, option: str | None, number: int | None
+) -> tuple[str, int]:
+    """The study and trial number of ``hpo logs`` and ``hpo kill``: ``STUDY N``, or
+    ``--study STUDY N`` (where the number lands in the first argument)."""
+    from hpo.errors import InvalidInputError
+
+    if option is not None and number is None and argument is not None:
+        if not argument.isdigit():
+            raise InvalidInputError(f"expected a trial number, got {argument!r}")
+        number = int(argument)
+        argument = None
+    study = one_study(argument, option)
+    if number is None:
+        raise InvalidInputError("give the trial's number after the study's name")
+    return study, number
+
+
+StudiesArgument = Annotated[
+    list[str] | None,
+    typer.Argument(
+        help="Study or group names (or --study NAME, repeatable).",
+        autocompletion=complete_study,
+        show_default=False,
+    ),
+]
+StudiesAlias = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--study",
+        help="A study or group, as an option (the same as the arguments); repeatable.",
+        autocompletion=complete_study,
+        show_default=False,
+    ),
+]
+
+
+def studies_given(arguments: list[str] | None, options: list[str] | None) -> list[str]:
+    """The names given as arguments and with ``--study``, in that order, once each."""
+    from hpo.errors import InvalidInputError
+
+    names = list(dict.fromkeys([*(arguments or []), *(options or [])]))
+    if not names:
+        raise InvalidInputError("give at least one study or group name (or --study NAME)")
+    return names

@@ -14,11 +14,14 @@ keeps the stored one: it says nothing either way.
 from __future__ import annotations
 
 import shlex
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from hpo.study.budget import budget_text
+from optuna.storages import BaseStorage
+
+from hpo.study.budget import budget_text, change_budget
 from hpo.study.config_keys import parse_duration
 from hpo.study.spec import StudySpec
+from hpo.study.store import Created
 from hpo.text import duration
 
 
@@ -64,3 +67,33 @@ def duration_text(seconds: float) -> str:
     seconds."""
     short = duration(seconds)
     return short if parse_duration(short) == seconds else f"{seconds:g}s"
+
+
+def settle_budget(
+    storage: BaseStorage, member: Created, asked: StudySpec, *, apply: bool
+) -> tuple[Created, list[str]]:
+    """A resumed study whose file (or command line) now states another budget: applied
+    (``apply``: ``hpo run``) or not; the study as it now is, and what to tell the user."""
+    change = changed_budget(member.spec, asked) if member.reused else None
+    if change is None:
+        return member, []
+    name = member.spec.name
+    if not apply:
+        wanted = change.describe(member.spec)
+        return member, [
+            f"study {name!r} keeps its stored budget; the file asks {wanted}: "
+            + change.command(name)
+        ]
+    done = change_budget(
+        storage,
+        member.study_id,
+        member.spec,
+        max_trials=change.max_trials,
+        max_duration_s=change.max_duration_s,
+    )
+    notes = [done.notice] if done.notice else []
+    notes.append(
+        f"study {name!r} budget changed as the file says: {budget_text(done.after)} "
+        f"(was {budget_text(done.before)})"
+    )
+    return replace(member, spec=done.after), notes
