@@ -8,6 +8,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+import pytest
 from optuna.trial import TrialState
 
 from hpo import attrs
@@ -163,3 +164,36 @@ def test_kill_a_command_trial_through_serve_storage_ends_its_processes(
     assert first.state == TrialState.FAIL and first.user_attrs[attrs.ERROR] == "stuck"
     assert first.params == {"x": 0.25}
     assert second.state == TrialState.COMPLETE
+
+
+@pytest.mark.slow
+def test_kill_a_training_trial_mid_epoch(tmp_path: Path, sqlite_url: str) -> None:
+    """The built-in objective: the kill interrupts training where it is, the next trial
+    (queued with one epoch) trains to its end in the same worker."""
+    config = {
+        "config": {"experimentName": "train", "objective": "training", "maxTrialNum": 2},
+        "params": {"device": "cpu", "dataset": "digits", "model": "simple_cnn", "lr": 0.05},
+        "search_space": {"num_epochs": {"_type": "choice", "_value": [1, 500]}},
+    }
+    hpo_create_study(tmp_path, config, sqlite_url, "--pruner", "none")
+    for epochs in ("500", "1"):
+        queued = run_hpo("enqueue", "train", "-p", f"num_epochs={epochs}", storage=sqlite_url)
+        assert queued.returncode == 0, queued.stderr
+    worker = start_hpo("worker", "train", storage=sqlite_url, cwd=tmp_path)
+    wait_for(
+        lambda: (
+            worker.poll() is not None
+            or any(len(t.intermediate_values) >= 1 for t in trials(sqlite_url, "train"))
+        ),
+        PATIENCE,
+        "trial 0's first epoch",
+    )
+    killed = run_hpo("kill", "train", "0", storage=sqlite_url)
+    assert killed.returncode == 0, killed.stderr
+    _, err = worker.communicate(timeout=PATIENCE)
+    assert worker.returncode == 0, err
+    first, second = trials(sqlite_url, "train")
+    assert first.state == TrialState.PRUNED, first.user_attrs
+    assert first.user_attrs[attrs.ERROR] == "killed by hpo kill"
+    assert len(first.intermediate_values) < 500
+    assert second.state == TrialState.COMPLETE and second.params == {"num_epochs": 1}
