@@ -48,8 +48,13 @@ LOG = "hpo:log"
 STEP_METRICS = "hpo:step_metrics"
 #: The epoch a retried trial resumed its training from.
 RESUMED_FROM_EPOCH = "hpo:resumed_from_epoch"
+#: Marks a trial queued by hand with ``hpo enqueue`` (its params chosen, not sampled).
+ENQUEUED = "hpo:enqueued"
 
 # -- trial system attributes -----------------------------------------------------------------
 
 #: A heartbeat counter, for workers that reach the storage through ``hpo serve-storage``.
 BEAT = "hpo:beat"
+#: ``hpo kill``: ``{"state": "pruned" | "fail", "reason": text}`` on a running trial; its
+#: worker ends the trial so (``hpo.worker.kill``), and no retry of it is ever queued.
+KILL = "hpo:kill"

@@ -55,8 +55,29 @@ class EmptyStorageError(StorageError):
     or a database without Optuna's tables (which such a command never creates)."""
 
 
-class StudyNotFoundError(HpoError):
+class NothingFoundError(HpoError):
+    """What a command looked for in the storage is not there (a study, a group, a trial).
+
+    The message is ``what`` and ``hint``; the command line puts the storage it read between
+    them (:meth:`at`), its password masked: "no study named 'x' in sqlite:///hpo.db; did you
+    mean 'y'?".
+    """
+
+    def __init__(self, what: str, hint: str = "") -> None:
+        self.what = what
+        self.hint = hint
+        super().__init__(f"{what}{hint}")
+
+    def at(self, storage: str) -> str:
+        return f"{self.what} in {storage}{self.hint}"
+
+
+class StudyNotFoundError(NothingFoundError):
     """No study of that name exists in the storage."""
+
+
+class TrialNotFoundError(NothingFoundError, InvalidInputError):
+    """The study has no trial of that number (exit 2: the number is the user's input)."""
 
 
 class StudyDeletedError(StudyNotFoundError):

@@ -3,7 +3,7 @@
 One record per trial: its study, number, state, value per metric, the params as the trial
 received them (decoded: a choice's value, never its index), epochs reached, the step it was
 pruned at, seconds, the numbers it reported (test accuracy, parameters, …), why it failed, and
-the worker that ran it.
+the worker that ran it; in JSON also where its log is and the log's last lines (``add_logs``).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import csv
 import io
 import json
 import math
+import shlex
 from collections.abc import Sequence
 from typing import Any, Literal
 
@@ -19,14 +20,19 @@ from optuna.storages import BaseStorage
 from optuna.trial import FrozenTrial, TrialState
 
 from hpo import attrs
+from hpo import optuna_compat as compat
 from hpo.analysis.load import load_trials, resolve_studies
 from hpo.analysis.trial_numbers import trial_numbers
 from hpo.errors import InvalidInputError
+from hpo.storage import blob_store
 from hpo.study import StudySpec
+from hpo.study.logs import log_tail
 from hpo.text import clip, number, table
 
 TrialFormat = Literal["table", "csv", "json"]
 _SEARCHED = "_searched"
+_TRIAL_ID = "_trial_id"
+_LOG_PATH = "_log_path"
 SortKey = Literal["number", "value", "seconds"]
 STATES = {s.name.lower(): s for s in TrialState}
 
@@ -89,7 +95,29 @@ def _record(spec: StudySpec, trial: FrozenTrial) -> dict[str, Any]:
         "worker": trial.user_attrs.get(attrs.WORKER),
         "seed": trial.user_attrs.get(attrs.SEED),
         _SEARCHED: spec.space.names(),  # for the table, which shows the searched params only
+        _TRIAL_ID: compat.trial_id(trial),  # for its log (add_logs)
+        _LOG_PATH: trial.user_attrs.get(attrs.LOG),
     }
+
+
+def add_logs(storage: BaseStorage, records: list[dict[str, Any]]) -> None:
+    """Where each trial's log is (``log``) and its last lines (``log_tail``; None: no log).
+
+    ``log`` is ``{"where": "database", "command": "hpo logs STUDY N"}`` for a log the study's
+    database keeps (read from any machine), ``{"where": WORKER, "path": PATH}`` for a command
+    trial's log that an older hpo kept only on the machine that ran it, None for no log.
+    """
+    blobs = blob_store(storage)
+    for record in records:
+        tail = None if blobs is None else log_tail(blobs, record[_TRIAL_ID])
+        record["log_tail"] = tail
+        if tail is not None:
+            command = f"hpo logs {shlex.quote(record['study'])} {record['number']}"
+            record["log"] = {"where": "database", "command": command}
+        elif record[_LOG_PATH]:
+            record["log"] = {"where": record["worker"], "path": record[_LOG_PATH]}
+        else:
+            record["log"] = None
 
 
 def _params(spec: StudySpec, trial: FrozenTrial) -> dict[str, Any]:
@@ -125,7 +153,7 @@ def as_json(records: list[dict[str, Any]]) -> str:
 
 
 def _public(record: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in record.items() if k != _SEARCHED}
+    return {k: v for k, v in record.items() if not k.startswith("_")}
 
 
 def as_csv(records: list[dict[str, Any]]) -> str:

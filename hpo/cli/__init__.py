@@ -5,17 +5,19 @@ the packages below, and prints.
 - ``options``: options several commands share;
 - ``studies``: validate, create-study, run, set-budget, stop, resume, delete-study;
 - ``workers``: worker, serve-storage;
-- ``views``: status, best, compare, importance, report, dashboard.
+- ``views``: status, best, compare, importance, report, dashboard;
+- ``control``: kill, enqueue (single trials);
+- ``study_arg``: the study argument every command spells the same, completed in the shell.
 
 A new command is a function decorated with ``@command("name")`` in the module of its group.
 """
 
 from __future__ import annotations
 
-from hpo.cli import studies, views, workers
+from hpo.cli import control, studies, views, workers
 from hpo.cli.app import app
 
-__all__ = ["app", "main", "studies", "views", "workers"]
+__all__ = ["app", "control", "main", "studies", "views", "workers"]
 
 
 def main() -> None:

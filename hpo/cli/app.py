@@ -40,6 +40,8 @@ COMMAND_ORDER = (
     "trials",
     "best",
     "logs",
+    "kill",
+    "enqueue",
     "compare",
     "importance",
     "report",
@@ -130,7 +132,7 @@ def command(name: str) -> Callable[[F], F]:
                 _check_text(kwargs)
                 return function(*args, **kwargs)
             except HpoError as exc:
-                error(_scrubbed(str(exc), kwargs))
+                error(_scrubbed(_with_storage(exc, kwargs), kwargs))
                 raise typer.Exit(exc.exit_code) from None
             except KeyboardInterrupt:
                 error("interrupted")
@@ -189,6 +191,18 @@ def _url_in_use(kwargs: dict[str, Any]) -> str | None:
         return resolve_url(kwargs["storage"])
     except HpoError:
         return str(kwargs["storage"] or "")
+
+
+def _with_storage(exc: HpoError, kwargs: dict[str, Any]) -> str:
+    """The message; one that found nothing names the storage it read (password masked)."""
+    from hpo.errors import NothingFoundError
+
+    url = _url_in_use(kwargs)
+    if not isinstance(exc, NothingFoundError) or url is None:
+        return str(exc)
+    from hpo.storage import mask_url
+
+    return exc.at(mask_url(url))
 
 
 def _scrubbed(message: str, kwargs: dict[str, Any]) -> str:

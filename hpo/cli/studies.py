@@ -25,6 +25,7 @@ from hpo.cli.options import (
     SpaceOption,
     StorageOption,
 )
+from hpo.cli.study_arg import StudyAlias, StudyArgument, one_study
 from hpo.text import clip
 
 if TYPE_CHECKING:
@@ -165,6 +166,7 @@ def _create(
     from hpo.study import budget_text, plan_studies
     from hpo.study.artifacts import check_shared
     from hpo.study.groups import create_studies
+    from hpo.study.rerun import settle_budget
 
     plan = plan_studies(config, overrides, repeats)
     refuse_in_memory(resolve_url(storage_url))
@@ -176,6 +178,13 @@ def _create(
             log.warning("%s", warning)
     store = open_storage(storage_url)  # only now: an invalid file never touches the storage
     created = create_studies(store, plan.specs, exist_ok=exist_ok)  # all or none
+    # A budget the file changed: applied by hpo run, reported by create-study.
+    settled = [
+        settle_budget(store, member, asked, apply=not many_machines)
+        for member, asked in zip(created, plan.specs, strict=True)
+    ]
+    created = [member for member, _ in settled]
+    print_notices([note for _, notes in settled for note in notes])
     for member in created:
         s = member.spec
         verb = "using existing" if member.reused else "created"
@@ -341,12 +350,14 @@ def _run_local_workers(
 
 @command("set-budget")
 def set_budget(
-    study: Annotated[str, typer.Argument(help="Study name.")],
+    study: StudyArgument = None,
     max_trials: MaxTrialsOption = None,
     max_duration: MaxDurationOption = None,
+    study_option: StudyAlias = None,
     storage: StorageOption = None,
 ) -> None:
     """Change a study's budgets while it runs (workers pick the new ones up at once)."""
+    study = one_study(study, study_option)
     from hpo.errors import InvalidInputError
     from hpo.study import budget_text, change_budget, load_spec
     from hpo.study.overrides import duration_option
@@ -366,10 +377,12 @@ def set_budget(
 
 @command("stop")
 def stop(
-    study: Annotated[str, typer.Argument(help="Study name.")],
+    study: StudyArgument = None,
+    study_option: StudyAlias = None,
     storage: StorageOption = None,
 ) -> None:
     """Stop a study: its workers finish their current trial and exit (hpo resume undoes it)."""
+    study = one_study(study, study_option)
     from hpo.study import set_stopped
 
     set_stopped(open_storage(storage, create=False), study, True)
@@ -378,10 +391,12 @@ def stop(
 
 @command("resume")
 def resume(
-    study: Annotated[str, typer.Argument(help="Study name.")],
+    study: StudyArgument = None,
+    study_option: StudyAlias = None,
     storage: StorageOption = None,
 ) -> None:
     """Let workers run a stopped study again."""
+    study = one_study(study, study_option)
     from hpo.study import set_stopped
 
     set_stopped(open_storage(storage, create=False), study, False)
@@ -390,12 +405,14 @@ def resume(
 
 @command("delete-study")
 def delete_study(
-    study: Annotated[str, typer.Argument(help="Study name.")],
+    study: StudyArgument = None,
+    study_option: StudyAlias = None,
     storage: StorageOption = None,
     yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
 ) -> None:
     """Delete a study and everything it owns: its trials, their logs and kept weights, and its
     folder of trial directories where this machine reaches it."""
+    study = one_study(study, study_option)
     from hpo.storage import resolve_url
     from hpo.study import load_study_id
     from hpo.study.delete import delete_study as delete

@@ -10,6 +10,15 @@ import typer
 
 from hpo.cli.app import command, log, open_storage
 from hpo.cli.options import StorageOption
+from hpo.cli.study_arg import (
+    StudiesAlias,
+    StudiesArgument,
+    StudyAlias,
+    StudyArgument,
+    one_study,
+    studies_given,
+    study_and_number,
+)
 
 if TYPE_CHECKING:
     from hpo.study.summary import StudySummary
@@ -125,7 +134,7 @@ def _summary_json(s: StudySummary) -> dict[str, object]:
 
 @command("trials")
 def trials(
-    names: Annotated[list[str], typer.Argument(help="Study or group names.")],
+    names: StudiesArgument = None,
     output_format: Annotated[
         Literal["table", "csv", "json"], typer.Option("--format", help="table, csv or json.")
     ] = "table",
@@ -145,32 +154,41 @@ def trials(
         int | None,
         typer.Option("--limit", min=1, help="At most N trials [default: all].", show_default=False),
     ] = None,
+    study_option: StudiesAlias = None,
     storage: StorageOption = None,
 ) -> None:
     """List every trial: state, values, params as the trial received them, epochs, pruned at,
     seconds, test accuracy and the other numbers, error, worker."""
-    from hpo.analysis.trial_list import as_csv, as_json, as_table, parse_states, trial_records
-
-    records = trial_records(
-        open_storage(storage, create=False),
-        names,
-        states=parse_states(state),
-        sort=sort,
-        limit=limit,
+    names = studies_given(names, study_option)
+    from hpo.analysis.trial_list import (
+        add_logs,
+        as_csv,
+        as_json,
+        as_table,
+        parse_states,
+        trial_records,
     )
+
+    store = open_storage(storage, create=False)
+    records = trial_records(store, names, states=parse_states(state), sort=sort, limit=limit)
     if output_format == "json":
+        add_logs(store, records)  # where each log is, and its last lines
         typer.echo(as_json(records))
     elif output_format == "csv":
         typer.echo(as_csv(records), nl=False)
     elif records:
         typer.echo(as_table(records))
     else:
-        typer.echo("no trials")
+        from hpo.storage import mask_url, resolve_url
+
+        which = f" in state {state}" if state else ""
+        where = f"{', '.join(names)} in {mask_url(resolve_url(storage))}"
+        typer.echo(f"no trials{which} of {where}")
 
 
 @command("best")
 def best(
-    study: Annotated[str, typer.Argument(help="Study name.")],
+    study: StudyArgument = None,
     output_format: Annotated[
         Literal["json", "dropt"],
         typer.Option(
@@ -188,10 +206,12 @@ def best(
             show_default=False,
         ),
     ] = None,
+    study_option: StudyAlias = None,
     storage: StorageOption = None,
 ) -> None:
     """Print the best trial as JSON: its values and params (the fixed ones and its seed
     included), the test accuracy of its best epoch, parameter count, epochs and seconds."""
+    study = one_study(study, study_option)
     from hpo.analysis.trial_numbers import with_numbers
     from hpo.study import best as best_of
 
@@ -216,15 +236,19 @@ def best(
 
 @command("logs")
 def logs(
-    study: Annotated[str, typer.Argument(help="Study name.")],
-    trial: Annotated[int, typer.Argument(min=0, help="Trial number.")],
+    study: StudyArgument = None,
+    number: Annotated[
+        int | None, typer.Argument(min=0, help="Trial number.", show_default=False)
+    ] = None,
     follow: Annotated[
         bool, typer.Option("--follow", "-f", help="Keep printing while the trial runs.")
     ] = False,
+    study_option: StudyAlias = None,
     storage: StorageOption = None,
 ) -> None:
     """Print a trial's log (a command's output; a Python trial's prints and log lines), from
     the study's database, whichever machine ran it."""
+    study, trial = study_and_number(study, study_option, number)
     import sys
     import time
 
@@ -261,9 +285,7 @@ def logs(
 
 @command("compare")
 def compare(
-    names: Annotated[
-        list[str], typer.Argument(help="Comparison groups and/or studies.", show_default=False)
-    ],
+    names: StudiesArgument = None,
     target: Annotated[
         float | None,
         typer.Option(
@@ -275,9 +297,11 @@ def compare(
         Path | None,
         typer.Option("--out", help="Write best-so-far curves there (compare.png, compare.html)."),
     ] = None,
+    study_option: StudiesAlias = None,
     storage: StorageOption = None,
 ) -> None:
     """Compare tuners: best value over repeats, trials and compute to a target, rank test."""
+    names = studies_given(names, study_option)
     _check_target(target)
     from hpo.analysis import compare_studies, load_trials, render_comparison, resolve_studies
 
@@ -304,9 +328,7 @@ def compare(
 
 @command("importance")
 def importance(
-    names: Annotated[
-        list[str], typer.Argument(help="Studies and/or comparison groups.", show_default=False)
-    ],
+    names: StudiesArgument = None,
     bootstrap: Annotated[
         int,
         typer.Option(
@@ -317,9 +339,11 @@ def importance(
         ),
     ] = 20,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
+    study_option: StudiesAlias = None,
     storage: StorageOption = None,
 ) -> None:
     """Parameter importance by PED-ANOVA and fANOVA, with intervals; per tuner for a group."""
+    names = studies_given(names, study_option)
     from hpo.analysis import (
         importance_by_tuner,
         load_trials,
@@ -342,9 +366,7 @@ def importance(
 
 @command("report")
 def report(
-    names: Annotated[
-        list[str], typer.Argument(help="Studies and/or comparison groups.", show_default=False)
-    ],
+    names: StudiesArgument = None,
     out: Annotated[Path, typer.Option("--out", help="Folder for report.html and its PNGs.")] = Path(
         "hpo-report"
     ),
@@ -357,9 +379,11 @@ def report(
             "--bootstrap", help="Resamples for the importance intervals.", min=0, max=MAX_BOOTSTRAP
         ),
     ] = 20,
+    study_option: StudiesAlias = None,
     storage: StorageOption = None,
 ) -> None:
     """One self-contained HTML report: comparison, importance, curves and best params."""
+    names = studies_given(names, study_option)
     _check_target(target)
     from hpo.analysis.report import write_report
 

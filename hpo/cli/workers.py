@@ -10,6 +10,7 @@ import typer
 from hpo import env
 from hpo.cli.app import command, log, open_storage
 from hpo.cli.options import LOOPBACK, MAX_PORT, StorageOption, check_can_listen
+from hpo.cli.study_arg import StudyAlias, StudyArgument, chosen_study
 
 #: Seconds a starting worker keeps trying to reach a database that drops its connections.
 WORKER_CONNECT_PATIENCE = 30.0
@@ -23,10 +24,8 @@ MAX_THREADS = 128
 
 @command("worker")
 def worker(
-    study: Annotated[
-        str | None,
-        typer.Option("--study", help="Name of the study to work on.", show_default=False),
-    ] = None,
+    study: StudyArgument = None,
+    study_option: StudyAlias = None,
     group: Annotated[
         str | None,
         typer.Option(
@@ -90,8 +89,9 @@ def worker(
 
     # Before anything runs: the trials must not find the storage URL in this process.
     protect_process(storage)
+    study = chosen_study(study, study_option, required=False)
     if (study is None) == (group is None):
-        raise InvalidInputError("give --study NAME or --group NAME")
+        raise InvalidInputError("give the study (hpo worker NAME, or --study NAME) or --group NAME")
     if allow_code:
         # Through the environment: the worker checks it, and children of --gpus inherit it.
         os.environ[env.ALLOW_CODE] = os.pathsep.join(

@@ -18,7 +18,7 @@
 
 from __future__ import annotations
 
-from hpo.objectives.base import Attempt, AttemptInterrupted, Objective, Report
+from hpo.objectives.base import Attempt, AttemptInterrupted, AttemptKilled, Objective, Report
 from hpo.objectives.kinds import ObjectiveKind, kind_of, load_objective
 from hpo.objectives.outcome import (
     DEFAULT_METRIC,
@@ -47,6 +47,7 @@ __all__ = [
     "DIRECTIONS",
     "Attempt",
     "AttemptInterrupted",
+    "AttemptKilled",
     "Direction",
     "Failure",
     "InvalidResultError",

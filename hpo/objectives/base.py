@@ -44,12 +44,21 @@ class Attempt:
     #: Write the reported values not yet in the storage now (``report`` batches them), for an
     #: objective that may go quiet for long after reporting.
     flush: Callable[[], None] = lambda: None
+    #: True once ``hpo kill`` asked for this trial to end: an objective that runs a process
+    #: ends it (an in-process one is interrupted by the worker).
+    killed: Callable[[], bool] = lambda: False
 
 
 class AttemptInterrupted(BaseException):  # a signal, like KeyboardInterrupt
     """The attempt was stopped from outside before it ended (the worker is stopping): the
     trial is queued again with the same params. A BaseException, so that an objective's
     ``except Exception`` does not swallow it."""
+
+
+class AttemptKilled(BaseException):  # a signal, like AttemptInterrupted
+    """The trial was killed (``hpo kill``): it ends as the kill asked, PRUNED or FAIL, and is
+    never queued again. A BaseException, so that an objective's ``except Exception`` does not
+    swallow it."""
 
 
 class Objective(ABC):

@@ -27,7 +27,7 @@ from typing import IO, Any
 
 from hpo import attrs
 from hpo.objectives import command_guard
-from hpo.objectives.base import Attempt, AttemptInterrupted
+from hpo.objectives.base import Attempt, AttemptInterrupted, AttemptKilled
 from hpo.objectives.channel import (
     METRICS_FILE,
     MetricsFile,
@@ -89,6 +89,7 @@ class CommandRun:
         self.timed_out = False
         self.ended = threading.Event()  # the command is over (or its guard gone)
         self.stop_sent = False
+        self.kill_sent = False  # hpo kill: the guard was told to end the command
         self.closed = False
         self.process, self.control, self.pump = self._start()
 
@@ -136,6 +137,10 @@ class CommandRun:
                 self._take_results()
                 if ended:
                     break
+                if self.attempt.killed() and not self.kill_sent:
+                    # The guard ends every process of the command (SIGTERM, then SIGKILL).
+                    self._tell(f"end {KILL_GRACE}")
+                    self.kill_sent = True
                 if self.attempt.should_stop() and not self.stop_sent:
                     # Passed on: the command may save its state; the worker's stop timeout
                     # interrupts this wait if it takes too long.
@@ -151,6 +156,8 @@ class CommandRun:
         finally:
             _shielded(self.close)
         code = self.exit_code if self.exit_code is not None else self.process.returncode
+        if self.kill_sent:
+            raise AttemptKilled
         if self.stop_sent and (code != 0 or self.final is None):
             raise AttemptInterrupted  # queued again: the retry resumes from what it saved
         return self._outcome(code)

@@ -325,3 +325,14 @@ def trial_state_counts(storage: HookedRDBStorage, study_id: int) -> dict[TrialSt
             .group_by(models.TrialModel.state)
         ).all()
     return {state: int(n) for state, n in rows}
+
+
+def trial_system_attr(storage: HookedRDBStorage, trial_id: int, key: str) -> Any:
+    """One system attribute of a trial (None when absent), in one short statement: Optuna's
+    ``get_trial_system_attrs`` reads the whole trial, its reported values included."""
+    table = models.TrialSystemAttributeModel
+    with storage.session() as session:
+        raw = session.execute(
+            sqlalchemy.select(table.value_json).where(table.trial_id == trial_id, table.key == key)
+        ).scalar_one_or_none()
+    return None if raw is None else json.loads(raw)

@@ -161,6 +161,28 @@ class SqlBlobStore:
             after = int(row.chunk_id)
             yield after, bytes(row.data)
 
+    def tail(self, kind: str, name: str, max_bytes: int) -> bytes | None:
+        """The end of a blob (about ``max_bytes``, whole chunks), read from its last chunk
+        backwards: a long log's end without reading all of it. None when there is no blob."""
+        if not self._table_exists(create=False):
+            return None
+        parts: list[bytes] = []
+        size, before = 0, None
+        with self._engine.connect() as conn:
+            while size < max_bytes:
+                query = sqlalchemy.select(BLOBS.c.chunk_id, BLOBS.c.data).where(
+                    BLOBS.c.kind == kind, BLOBS.c.name == name
+                )
+                if before is not None:
+                    query = query.where(BLOBS.c.chunk_id < before)
+                row = conn.execute(query.order_by(BLOBS.c.chunk_id.desc()).limit(1)).first()
+                if row is None:
+                    break
+                before = int(row.chunk_id)
+                parts.append(bytes(row.data))
+                size += len(row.data)
+        return b"".join(reversed(parts)) if parts else None
+
     def delete(self, kind: str, name: str) -> bool:
         if not self._table_exists(create=False):
             return False

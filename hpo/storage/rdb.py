@@ -89,6 +89,10 @@ class HpoRDBStorage(HookedRDBStorage):
         """How many trials of the study are in each state, counted by the database."""
         return compat_rdb.trial_state_counts(self, study_id)
 
+    def trial_system_attr(self, trial_id: int, key: str) -> Any:
+        """One system attribute of a trial (None when absent), read on its own."""
+        return compat_rdb.trial_system_attr(self, trial_id, key)
+
 
 def max_trials_of(spec_json: Mapping[str, Any] | None) -> int | None:
     """The trial budget in a stored spec's JSON (read inside the storage's transaction, where

@@ -13,7 +13,7 @@ from optuna.storages import BaseStorage
 from optuna.trial import FrozenTrial
 
 from hpo import attrs
-from hpo.errors import HpoError
+from hpo.errors import NothingFoundError
 from hpo.study.spec import StudySpec
 from hpo.study.store import load_spec
 
@@ -25,7 +25,7 @@ def best(storage: BaseStorage, name: str, output_format: BestFormat = "json") ->
     or the study as a Dr.Opt config whose params are the best trial's."""
     _, spec = load_spec(storage, name)
     study = optuna.load_study(study_name=name, storage=storage)
-    none_yet = HpoError(f"study {name!r} has no complete trial yet")
+    none_yet = NothingFoundError(f"no complete trial yet in study {name!r}")
     out: Any
     if spec.is_multi_objective:
         pareto = study.best_trials

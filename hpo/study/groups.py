@@ -158,6 +158,6 @@ def group_members(storage: BaseStorage, group: str) -> list[StudySpec]:
         if isinstance(data, Mapping) and data.get("group") == group:
             members.append(spec_from_stored(data, frozen.study_name))
     if not members:
-        raise StudyNotFoundError(f"no group named {group!r} (create one with --sampler a,b,…)")
+        raise StudyNotFoundError(f"no group named {group!r}", " (create one with --sampler a,b,…)")
     # Created repeat by repeat, samplers in the order given: keep it (a stable sort).
     return sorted(members, key=lambda s: s.repeat)

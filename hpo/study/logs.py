@@ -4,6 +4,7 @@ trial of its own), stored in the study's database by the worker that runs it
 
 from __future__ import annotations
 
+import collections
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -11,14 +12,19 @@ from optuna.storages import BaseStorage
 from optuna.trial import TrialState
 
 from hpo import attrs
-from hpo.errors import InvalidInputError
+from hpo.errors import TrialNotFoundError
 from hpo.optuna_compat import RETRY_OF
 from hpo.storage import BlobStore
+from hpo.storage.blobs import SqlBlobStore
 from hpo.study.store import load_study_id
 
 LOG = "log"  # the blob kind of a trial's log
 #: Seconds between looks for new lines while following a running trial.
 FOLLOW_POLL = 1.0
+#: Lines of a trial's log that ``hpo trials --format json`` shows (``log_tail``).
+TAIL_LINES = 20
+#: Bytes read from a log's end for its tail: lines longer than this show only their end.
+TAIL_BYTES = 16384
 
 
 def log_name(trial_id: int) -> str:
@@ -48,6 +54,25 @@ def follow_log(
         wait(FOLLOW_POLL)
 
 
+def log_tail(blobs: BlobStore, trial_id: int, lines: int = TAIL_LINES) -> list[str] | None:
+    """The last ``lines`` lines of a trial's log as stored (None: it has none)."""
+    if isinstance(blobs, SqlBlobStore):
+        data = blobs.tail(LOG, log_name(trial_id), TAIL_BYTES)
+    else:  # through hpo serve-storage: read from the start, keeping the end
+        kept: collections.deque[bytes] = collections.deque()
+        size, found = 0, False
+        for _, chunk in blobs.chunks(LOG, log_name(trial_id)):
+            found = True
+            kept.append(chunk)
+            size += len(chunk)
+            while size - len(kept[0]) >= TAIL_BYTES:
+                size -= len(kept.popleft())
+        data = b"".join(kept) if found else None
+    if data is None:
+        return None
+    return data.decode(errors="replace").splitlines()[-lines:]
+
+
 @dataclass(frozen=True)
 class TrialRef:
     """A trial of a study, found by its number, for its log."""
@@ -66,7 +91,7 @@ def find_trial(storage: BaseStorage, study: str, number: int) -> TrialRef:
     except KeyError:
         count = storage.get_n_trials(study_id)
         have = f"trials 0 to {count - 1}" if count else "no trials yet"
-        raise InvalidInputError(f"study {study!r} has no trial {number} ({have})") from None
+        raise TrialNotFoundError(f"no trial {number} of study {study!r}", f" ({have})") from None
     retried_as = None
     if storage.get_trial(trial_id).state == TrialState.FAIL:
         for trial in storage.get_all_trials(study_id, deepcopy=False):

@@ -89,7 +89,7 @@ def load_study_id(storage: BaseStorage, name: str) -> int:
         hint = f"; studies here: {', '.join(names[:8])}"
     else:
         hint = "; the storage has no studies"
-    raise StudyNotFoundError(f"no study named {name!r}{hint}")
+    raise StudyNotFoundError(f"no study named {name!r}", hint)
 
 
 def read_spec(storage: BaseStorage, study_id: int, name: str) -> StudySpec:

@@ -46,9 +46,12 @@ ATTEMPT_ATTRS = (attrs.ERROR, attrs.TRACEBACK)
 class RetryCallback(RetryHeartbeatStaleTrialCallback):
     """Optuna's retry, with the params, epochs and attributes of the failed attempt, but not
     why that attempt failed (a retry that completes must not carry its predecessor's error),
-    nor the mark of the ask that claimed it."""
+    nor the mark of the ask that claimed it, nor the kill request of ``hpo kill`` (a trial it
+    killed is not retried at all, even when its worker died before ending it)."""
 
     def __call__(self, study: optuna.Study, trial: FrozenTrial) -> None:
+        if attrs.KILL in trial.system_attrs:  # hpo kill ended it: it must not run again
+            return
         trial = copy.copy(trial)
         trial.user_attrs = {k: v for k, v in trial.user_attrs.items() if k not in ATTEMPT_ATTRS}
         trial.system_attrs = {k: v for k, v in trial.system_attrs.items() if k != CLAIM_KEY}
@@ -79,7 +82,7 @@ def fail_stale(storage: BaseStorage, trial_id: int, grace_period: float) -> bool
         return False
 
 
-class _Periodic:
+class Periodic:
     """Calls ``_tick`` from a daemon thread every ``interval`` seconds until stopped.
 
     ``_tick`` must not raise: each subclass says what a failed tick means for it.
@@ -123,7 +126,7 @@ def running_here() -> frozenset[int]:
         return frozenset(_RUNNING_HERE)
 
 
-class Heartbeat(_Periodic):
+class Heartbeat(Periodic):
     """Beats for one trial from a background thread until stopped.
 
     A failed beat (the database restarting) is logged and tried again at the next interval:
@@ -211,7 +214,7 @@ def fail_stale_trials(study: optuna.Study, patience: float = 120.0) -> list[int]
     return failed
 
 
-class StaleTrialWatch(_Periodic):
+class StaleTrialWatch(Periodic):
     """Every worker looks for dead workers' trials every interval, from a thread of its own.
 
     So a trial whose worker died is failed and queued again about ``grace_period`` after its
@@ -234,7 +237,7 @@ class StaleTrialWatch(_Periodic):
             log.debug("stale-trial check failed: %s", exc)
 
 
-class BeatWatcher(_Periodic):
+class BeatWatcher(Periodic):
     """Fails the running trials whose ``hpo:beat`` counter stopped moving (gRPC workers).
 
     Runs in the ``hpo serve-storage`` process, against the real storage; every interval it

@@ -288,8 +288,9 @@ class Worker:
             self._consecutive_failures = 0
         elif end.end == "failed":
             self.stats.failed += 1
-            self._consecutive_failures += 1
-            self._last_error = end.error
+            if not end.killed:  # a trial killed by hand says nothing about this worker
+                self._consecutive_failures += 1
+                self._last_error = end.error
         elif end.end == "interrupted":
             self.stats.interrupted = True
 

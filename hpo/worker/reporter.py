@@ -14,11 +14,13 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
+from collections.abc import Callable
 
 import optuna
 from optuna.exceptions import UpdateFinishedTrialError
 
 from hpo import optuna_compat as compat
+from hpo.objectives import AttemptKilled
 from hpo.storage import HpoRDBStorage, StorageRetry
 from hpo.text import number
 from hpo.tuners import PruningSchedule
@@ -104,7 +106,8 @@ class TrialReporter:
 
 
 class WorkerReporter(TrialReporter):
-    """Reports with storage retries; stops the trial when the worker is told to stop."""
+    """Reports with storage retries; stops the trial when the worker is told to stop, and
+    ends it when ``hpo kill`` asked (``killed``)."""
 
     def __init__(
         self,
@@ -114,12 +117,16 @@ class WorkerReporter(TrialReporter):
         multi_objective: bool,
         retry: StorageRetry,
         stop: GracefulStop,
+        killed: Callable[[], bool] = lambda: False,
     ) -> None:
         super().__init__(trial, schedule=schedule, multi_objective=multi_objective)
         self._retry = retry
         self._stop = stop
+        self._killed = killed
 
     def __call__(self, value: float, step: int | None = None) -> None:
+        if self._killed():
+            raise AttemptKilled
         if self._stop.requested:
             raise WorkerStopping
         recorded = self.record(value, step)  # once: a retried write must still ask the pruner

@@ -25,7 +25,7 @@ import signal
 import threading
 from types import FrameType
 
-from hpo.objectives import AttemptInterrupted
+from hpo.objectives import AttemptInterrupted, AttemptKilled
 
 log = logging.getLogger("hpo.worker")
 
@@ -51,6 +51,9 @@ class GracefulStop:
         # while that trial can be interrupted (sampling its params, running the objective).
         self.in_trial = False
         self.in_objective = False
+        #: ``hpo kill`` reached the running trial: an interrupt now raises AttemptKilled.
+        self.killing = False
+        self._installed = False
         self._timer: threading.Timer | None = None
 
     @property
@@ -72,6 +75,7 @@ class GracefulStop:
         signal.signal(signal.SIGTERM, self._handle)
         signal.signal(signal.SIGINT, self._handle)
         signal.signal(INTERRUPT_SIGNAL, self._interrupt)
+        self._installed = True
 
     def uninstall(self) -> None:
         if self._timer is not None:
@@ -80,6 +84,18 @@ class GracefulStop:
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
             signal.signal(signal.SIGINT, signal.default_int_handler)
             signal.signal(INTERRUPT_SIGNAL, signal.SIG_DFL)
+            self._installed = False
+
+    def kill_trial(self) -> bool:
+        """``hpo kill`` reached the trial this worker runs in its own process (from another
+        thread): interrupt the objective where it is, with AttemptKilled, like the stop
+        timeout does (a blocking call, a long epoch). False where no handler is installed (a
+        worker in a thread): its next report ends it instead."""
+        self.killing = True
+        if not self._installed:
+            return False
+        os.kill(os.getpid(), INTERRUPT_SIGNAL)
+        return True
 
     def _handle(self, signum: int, frame: FrameType | None) -> None:
         self.signals += 1
@@ -114,6 +130,8 @@ class GracefulStop:
         os._exit(128 + signum)
 
     def _interrupt(self, signum: int, frame: FrameType | None) -> None:
+        if self.in_objective and self.killing:
+            raise AttemptKilled
         if self.in_objective:
             log.warning("the epoch did not end within %.0fs: interrupting the trial", self.timeout)
             raise WorkerStopping

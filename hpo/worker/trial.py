@@ -9,6 +9,8 @@ Outcomes:
   reason in ``hpo:error``. Memory is released and the worker goes on.
 - Interrupted (SIGTERM, Ctrl-C; ``hpo stop`` does not interrupt): FAIL and queued again with
   the same params; the retry gets the trial's directory back and may resume from it.
+- Killed (``hpo kill``, from any machine): PRUNED or FAIL as the kill asked, its reason in
+  ``hpo:error``; never queued again (``hpo.worker.kill``).
 - Lost: another worker failed it meanwhile (this worker's heartbeat did not reach the
   storage for the grace period) and queued its retry; this worker moves on.
 """
@@ -24,7 +26,7 @@ import sys
 import time
 import traceback
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 import optuna
@@ -35,7 +37,15 @@ from optuna.trial import TrialState
 from hpo import attrs, env
 from hpo import optuna_compat as compat
 from hpo.errors import HpoError, StudyDeletedError
-from hpo.objectives import Attempt, AttemptInterrupted, Failure, Objective, Outcome, failure_of
+from hpo.objectives import (
+    Attempt,
+    AttemptInterrupted,
+    AttemptKilled,
+    Failure,
+    Objective,
+    Outcome,
+    failure_of,
+)
 from hpo.space import Space
 from hpo.storage import BlobStore, StorageRetry
 from hpo.study import StudySpec, derive_seed
@@ -43,6 +53,7 @@ from hpo.study.directories import tidy_trial_directory, trial_directory
 from hpo.text import number
 from hpo.tuners import pruning_schedule
 from hpo.worker.disk import unwritable_directory
+from hpo.worker.kill import KillRequest, KillWatch
 from hpo.worker.liveness import Heartbeat, retry_callback
 from hpo.worker.progress import Progress, tagged
 from hpo.worker.reporter import TrialLostError, WorkerReporter
@@ -80,6 +91,7 @@ class TrialEnd:
 
     end: End
     error: str = ""
+    killed: bool = False  # by hpo kill: not a failure of the worker's (consecutive failures)
 
     @property
     def final(self) -> bool:
@@ -100,12 +112,21 @@ def run_trial(ctx: TrialContext, trial: optuna.Trial) -> TrialEnd:
     started = time.monotonic()
     frozen = compat.cached_frozen_trial(trial)
     first = compat.original_number(frozen)
+
+    def interrupt(request: KillRequest) -> None:
+        # A command's guard ends its processes (Attempt.killed); code in this process is
+        # interrupted where it is.
+        if not spec.objective.is_command:
+            ctx.stop.kill_trial()
+
+    kill = KillWatch(ctx.storage, compat.trial_id(trial), trial.number, interrupt)
     reporter = WorkerReporter(
         trial,
         schedule=pruning_schedule(spec.pruner),
         multi_objective=spec.is_multi_objective,
         retry=ctx.retry,
         stop=ctx.stop,
+        killed=lambda: kill.killed,
     )
     attempt = Attempt(
         number=trial.number,
@@ -118,6 +139,7 @@ def run_trial(ctx: TrialContext, trial: optuna.Trial) -> TrialEnd:
         should_stop=lambda: ctx.stop.requested,
         record=lambda key, value: _record(ctx, trial, key, value),
         flush=reporter.flush,
+        killed=lambda: kill.killed,
     )
     params: dict[str, Any] = {}
     crashed = False
@@ -129,8 +151,12 @@ def run_trial(ctx: TrialContext, trial: optuna.Trial) -> TrialEnd:
         # A command's output is its log already.
         capture=None if spec.objective.is_command else ctx.objective.loggers,
     )
-    # The heartbeat runs until the result is recorded, through any storage outage.
-    with Heartbeat(ctx.storage, compat.trial_id(trial), spec.liveness.heartbeat_interval):
+    # The heartbeat runs until the result is recorded, through any storage outage; so does
+    # the look for hpo kill.
+    with (
+        Heartbeat(ctx.storage, compat.trial_id(trial), spec.liveness.heartbeat_interval),
+        kill,
+    ):
         try:
             if frozen.user_attrs.get(attrs.WORKER) != worker_name():  # not set with the claim
                 _record(ctx, trial, attrs.WORKER, worker_name())
@@ -138,6 +164,8 @@ def run_trial(ctx: TrialContext, trial: optuna.Trial) -> TrialEnd:
             # failed and queued again below, never left RUNNING.
             ctx.stop.in_objective = True
             try:
+                if kill.killed:  # before the objective could be interrupted
+                    raise AttemptKilled
                 params = ctx.retry(
                     "sampling params", lambda: {**spec.params, **ctx.space.suggest(trial)}
                 )
@@ -146,6 +174,9 @@ def run_trial(ctx: TrialContext, trial: optuna.Trial) -> TrialEnd:
                     outcome = ctx.objective.run(params, attempt)
             finally:
                 ctx.stop.in_objective = False
+        except AttemptKilled:
+            _keep_log(ctx, trial, trial_log)
+            end = _end_killed(ctx, trial, reporter, kill.request, started, params)
         except optuna.TrialPruned:
             _keep_log(ctx, trial, trial_log)
             end = _finish(
@@ -154,7 +185,10 @@ def run_trial(ctx: TrialContext, trial: optuna.Trial) -> TrialEnd:
         except (AttemptInterrupted, KeyboardInterrupt):
             reason = f"worker stopped by {ctx.stop.name or 'an interrupt'}"
             _keep_log(ctx, trial, trial_log)
-            end = _requeue(ctx, trial, reporter, reason, started, params)
+            if kill.killed:  # killed as the worker stopped: it ends as killed, not queued
+                end = _end_killed(ctx, trial, reporter, kill.request, started, params)
+            else:
+                end = _requeue(ctx, trial, reporter, reason, started, params)
         except (TrialLostError, UpdateFinishedTrialError):  # the latter: sampling its params
             end = _lost(trial)
         except StudyDeletedError:
@@ -179,17 +213,20 @@ def run_trial(ctx: TrialContext, trial: optuna.Trial) -> TrialEnd:
             del exc  # its frames hold the trial's tensors: let them go before freeing memory
             state = TrialState.PRUNED if failure.prunes else TrialState.FAIL
             _keep_log(ctx, trial, trial_log)
-            end = _finish(
-                ctx,
-                trial,
-                reporter,
-                state,
-                None,
-                started,
-                params,
-                error=failure.reason,
-                trace=trace,
-            )
+            if kill.killed:  # what it raised as it was killed (its processes ended)
+                end = _end_killed(ctx, trial, reporter, kill.request, started, params)
+            else:
+                end = _finish(
+                    ctx,
+                    trial,
+                    reporter,
+                    state,
+                    None,
+                    started,
+                    params,
+                    error=failure.reason,
+                    trace=trace,
+                )
             crashed = True
         else:
             _keep_log(ctx, trial, trial_log)
@@ -201,6 +238,7 @@ def run_trial(ctx: TrialContext, trial: optuna.Trial) -> TrialEnd:
             end = _finish(
                 ctx, trial, reporter, TrialState.COMPLETE, outcome.values, started, params
             )
+    ctx.stop.killing = False  # the kill watch has ended: no kill can reach the next trial
     if end.final:
         ctx.objective.close(attempt)
     tidy_trial_directory(attempt.directory, log_kept=trial_log.kept, final=end.final)
@@ -255,6 +293,22 @@ def _finish(
         what = f"FAIL: {error}"
     ctx.progress.trial(trial.number, what, started, params, values)
     return end
+
+
+def _end_killed(
+    ctx: TrialContext,
+    trial: optuna.Trial,
+    reporter: WorkerReporter,
+    request: KillRequest | None,
+    started: float,
+    params: dict[str, Any],
+) -> TrialEnd:
+    """End a trial that ``hpo kill`` stopped: as the kill asked, its reason in hpo:error."""
+    request = request or KillRequest()
+    end = _finish(
+        ctx, trial, reporter, request.trial_state, None, started, params, error=request.reason
+    )
+    return replace(end, killed=True)
 
 
 def _lost(trial: optuna.Trial) -> TrialEnd:

@@ -165,7 +165,7 @@ def test_group_through_the_cli_with_two_workers(
         trials = optuna.load_study(study_name=name, storage=sqlite_url).trials
         assert len(trials) == 8 and all(t.state.is_finished() for t in trials)
     neither = run_hpo("worker", storage=sqlite_url)
-    assert neither.returncode == 2 and "give --study NAME or --group NAME" in neither.stderr
+    assert neither.returncode == 2 and "or --study NAME) or --group NAME" in neither.stderr
 
 
 @pytest.mark.postgres
