@@ -36,6 +36,9 @@ ERROR = "hpo:error"
 TRACEBACK = "hpo:traceback"
 #: Numbers the objective returned besides the objective values (test accuracy, parameters…).
 METRICS = "hpo:metrics"
+#: Each of those numbers again as an attribute of its own (``metric:test_acc``), which
+#: optuna-dashboard shows as a column it can sort by; ``hpo:metrics`` stays, read by hpo.
+METRIC_PREFIX = "metric:"
 #: The worker that ran the trial: ``host`` or ``host/label`` (``hpo worker --gpus``: gpu0, …).
 WORKER = "hpo:worker"
 #: The id of the trial's best weights in the study's artifact store (its best trials only).

@@ -7,6 +7,7 @@ file opens offline). One line per study, one colour per tuner.
 
 from __future__ import annotations
 
+import io
 import math
 from collections.abc import Sequence
 from pathlib import Path
@@ -110,8 +111,8 @@ def write_html(comparison: Comparison, path: Path) -> Path:
     return path
 
 
-def importance_png(results: Sequence[StudyImportance], path: Path) -> Path:
-    """PED-ANOVA per tuner as bars, with their intervals where they have one."""
+def importance_png(results: Sequence[StudyImportance]) -> bytes:
+    """PED-ANOVA per tuner as bars, with their intervals where they have one, as a PNG."""
     figure = Figure(figsize=(5 * len(results), 3.5), layout="constrained")
     axes = figure.subplots(1, len(results), squeeze=False)
     for ax, result in zip(axes[0], results, strict=True):
@@ -126,8 +127,9 @@ def importance_png(results: Sequence[StudyImportance], path: Path) -> Path:
         where = f"epoch {result.epoch}" if result.epoch is not None else "final values"
         ax.set_title(f"{result.sampler}: PED-ANOVA ({where})")
         ax.set_xlabel("importance (5–95 % interval where shown)")
-    figure.savefig(path, dpi=110)
-    return path
+    png = io.BytesIO()
+    figure.savefig(png, format="png", dpi=110)
+    return png.getvalue()
 
 
 #: matplotlib computes the width of an axis: values near the largest float (a result of 1e308)

@@ -11,6 +11,7 @@ markup by design, gets a user's string only through ``label``.
 
 from __future__ import annotations
 
+import base64
 import html
 from collections.abc import Sequence
 from typing import Any
@@ -19,10 +20,16 @@ import plotly.io
 
 STYLE = (
     "body{font-family:sans-serif;max-width:1100px;margin:2em auto;padding:0 1em}"
-    "pre{background:#f6f6f6;padding:1em;overflow-x:auto}h2{border-bottom:1px solid #ccc}"
+    # Long notes and names wrap inside the page's width instead of running past its edge.
+    "pre{background:#f6f6f6;padding:1em;white-space:pre-wrap;overflow-wrap:anywhere}"
+    "p,li,td,th{overflow-wrap:anywhere}h2{border-bottom:1px solid #ccc}"
     ".warning{background:#fff3cd;border-left:4px solid #e0a800;padding:.5em 1em}"
+    ".note{color:#444;font-size:.9em;margin:.3em 0}"
+    ".summary{background:#f3f7fb;border:1px solid #c8d8e8;padding:.2em 1.2em 1em}"
+    ".headline{font-size:1.25em}"
     "table{border-collapse:collapse;margin:1em 0}"
     "td,th{border:1px solid #ddd;padding:.25em .6em;text-align:left;font-size:.9em}"
+    "img{max-width:100%;height:auto}"
 )
 
 
@@ -42,7 +49,15 @@ def figure_html(figure: Any, include_plotlyjs: bool) -> str:
     """A plotly figure as HTML, each string it shows as text escaped (``_TEXT_KEYS``)."""
     spec = figure.to_plotly_json()
     escaped = {"data": _escaped(spec["data"]), "layout": _escaped(spec.get("layout", {}))}
-    return str(plotly.io.to_html(escaped, full_html=False, include_plotlyjs=include_plotlyjs))
+    return str(
+        plotly.io.to_html(
+            escaped,
+            full_html=False,
+            include_plotlyjs=include_plotlyjs,
+            # No "produced with plotly" link to plotly.com in the figures' tool bar.
+            config={"displaylogo": False},
+        )
+    )
 
 
 def _escaped(value: Any, key: str | None = None) -> Any:
@@ -63,6 +78,18 @@ def element(tag: str, text: str, css_class: str | None = None) -> str:
     return f"<{tag}{attribute}>{html.escape(text, quote=False)}</{tag}>"
 
 
+def markup(tag: str, *inner: str, css_class: str | None = None) -> str:
+    """``<tag>…</tag>`` around ``inner``, which is markup made by these functions (or
+    :func:`text`): nothing is escaped twice, nothing unescaped gets in."""
+    attribute = f" class='{css_class}'" if css_class else ""
+    return f"<{tag}{attribute}>{''.join(inner)}</{tag}>"
+
+
+def text(value: str) -> str:
+    """A user's string as markup: escaped."""
+    return html.escape(value, quote=False)
+
+
 def pre(text: str) -> str:
     return element("pre", text)
 
@@ -77,9 +104,10 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     return f"<table><thead><tr>{cells('th', headers)}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def image(file: str, alt: str) -> str:
-    """One of the report's own PNGs (file names of ours, never a user's)."""
-    return f"<p><img src='{html.escape(file)}' alt='{html.escape(alt)}' width='900'></p>"
+def png_image(png: bytes, alt: str) -> str:
+    """A PNG inside the page itself (a data: URI), so the file travels alone."""
+    data = base64.b64encode(png).decode("ascii")
+    return f"<p><img src='data:image/png;base64,{data}' alt='{html.escape(alt)}'></p>"
 
 
 class Figures:
@@ -90,15 +118,17 @@ class Figures:
         self.drawn = 0
 
     def html(self, figure: Any) -> str:
-        markup = figure_html(figure, include_plotlyjs=self.drawn == 0)
+        drawn = figure_html(figure, include_plotlyjs=self.drawn == 0)
         self.drawn += 1
-        return f"<div class='figure'>{markup}</div>"
+        return f"<div class='figure'>{drawn}</div>"
 
 
 def page(title: str, body: Sequence[str]) -> str:
     """The whole document: ``body`` is markup made by the functions above."""
     return (
         "<!doctype html><html><head><meta charset='utf-8'>"
+        # An empty icon of its own: a browser would otherwise ask for /favicon.ico.
+        "<link rel='icon' href='data:,'>"
         f"{element('title', title)}<style>{STYLE}</style></head>"
         f"<body>{element('h1', title)}{''.join(body)}</body></html>"
     )

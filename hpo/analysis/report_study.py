@@ -13,7 +13,7 @@ import optuna.visualization as vis
 import plotly.graph_objects as go
 from optuna.trial import FrozenTrial, TrialState
 
-from hpo.analysis.report_html import Figures, element, pre, table
+from hpo.analysis.report_html import Figures, element, table
 from hpo.analysis.trial_numbers import trial_numbers
 from hpo.optuna_compat import in_memory_copy
 from hpo.study import StudySpec
@@ -46,7 +46,15 @@ def best_run_per_tuner(
     return [spec for _, spec in best.values()]
 
 
-def study_section(spec: StudySpec, trials: Sequence[FrozenTrial], figures: Figures) -> str:
+def study_section(
+    spec: StudySpec,
+    trials: Sequence[FrozenTrial],
+    figures: Figures,
+    *,
+    params_shown: int | None = None,
+) -> str:
+    """The study's figures and tables; ``params_shown``: the number of a trial whose params
+    the summary already lists (not repeated here)."""
     heading = element("h2", f"{spec.name} ({spec.sampler.name})")
     complete = [t for t in trials if t.state == TrialState.COMPLETE and t.values]
     if not complete:
@@ -73,12 +81,33 @@ def study_section(spec: StudySpec, trials: Sequence[FrozenTrial], figures: Figur
                 figures, "parallel coordinates", lambda: _parallel(spec, complete, best, target)
             )
         )
-    parts.append(_best_trial(spec, best))
+    parts.append(_best_trial(spec, best, show_params=best.number != params_shown))
     parts.append(element("h3", f"top {min(TOP_TRIALS, len(ranked))} of {len(complete)} complete"))
     parts.append(_top_table(spec, ranked[:TOP_TRIALS]))
     parts.append(element("h3", "search space"))
-    parts.append(pre(json.dumps(dict(spec.search_space), indent=2, default=str)))
+    parts.append(space_table(spec))
     return "\n".join(parts)
+
+
+def space_table(spec: StudySpec) -> str:
+    """The search space as the NNI file wrote it, one row per parameter (a nested choice's
+    options as JSON), then the fixed params every trial gets."""
+    rows: list[list[Any]] = []
+    for name, entry in spec.search_space.items():
+        if isinstance(entry, Mapping) and "_type" in entry:
+            rows.append([name, entry["_type"], _values(entry["_type"], entry.get("_value"))])
+        else:
+            rows.append([name, None, json.dumps(entry, default=str)])
+    rows.extend([name, "fixed", _cell(value)] for name, value in spec.params.items())
+    return table(["param", "type", "values"], rows)
+
+
+def _values(kind: str, value: Any) -> str:
+    if not isinstance(value, list):
+        return json.dumps(value, default=str)
+    if kind == "choice":
+        return ", ".join(_cell(v) for v in value)
+    return "[" + ", ".join(_cell(v) for v in value) + "]"
 
 
 def _figure(figures: Figures, what: str, draw: Callable[[], Any]) -> str:
@@ -96,7 +125,7 @@ def _ranked(spec: StudySpec, complete: Sequence[FrozenTrial]) -> list[FrozenTria
     return sorted(complete, key=lambda t: (sign * t.values[0], t.number))
 
 
-def _best_trial(spec: StudySpec, best: FrozenTrial) -> str:
+def _best_trial(spec: StudySpec, best: FrozenTrial, *, show_params: bool) -> str:
     numbers = trial_numbers(best)
     facts = [f"{spec.metrics[0].name} {best.values[0]:.6g}"]
     if numbers.test_acc is not None:
@@ -108,9 +137,15 @@ def _best_trial(spec: StudySpec, best: FrozenTrial) -> str:
         facts.append(f"{numbers.epochs} epochs")
     if numbers.seconds is not None:
         facts.append(f"{numbers.seconds:.1f} s")
+    params = spec.trial_params(best.params)
+    listed = (
+        table(["param", "value"], [[name, _cell(value)] for name, value in params.items()])
+        if show_params
+        else element("p", "its params: in the summary above")
+    )
     return (
         element("h3", f"best trial #{best.number}: " + ", ".join(facts))
-        + pre(json.dumps(spec.trial_params(best.params), indent=2, default=str))
+        + listed
         + "<p>As a Dr.Opt config: "
         + element("code", f"hpo best {spec.name} --format dropt")
         + "</p>"

@@ -403,11 +403,23 @@ def dashboard(
     port: Annotated[
         int, typer.Option("--port", min=1, max=65535, help="Port to listen on.")
     ] = 8080,
+    notes_every: Annotated[
+        float,
+        typer.Option(
+            "--notes-every",
+            min=0,
+            max=86400,
+            help="Seconds between refreshes of hpo's notes (study: budget, time, workers; "
+            "trial: error, log tail, weights); 0: write none.",
+        ),
+    ] = 15.0,
     storage: StorageOption = None,
 ) -> None:
-    """Start optuna-dashboard on the study storage (every study, groups included)."""
+    """Start optuna-dashboard on the study storage (every study, groups included), with
+    hpo's state in its notes."""
     import optuna_dashboard
 
+    from hpo.analysis.dashboard_notes import NoteRefresher
     from hpo.cli.options import check_can_listen
     from hpo.errors import HpoError
     from hpo.storage import mask_url, resolve_url
@@ -427,7 +439,13 @@ def dashboard(
         port,
         mask_url(resolve_url(storage)),
     )
+    # hpo's state (budget, workers, errors, log tails) as the dashboard's own notes.
+    notes = NoteRefresher(open_storage(storage, create=False), notes_every)
+    if notes_every > 0:
+        notes.start()
     try:
         optuna_dashboard.run_server(store, host=host, port=port, artifact_store=artifacts)
     except OSError as exc:
         raise HpoError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    finally:
+        notes.stop()

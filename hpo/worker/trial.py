@@ -232,6 +232,8 @@ def run_trial(ctx: TrialContext, trial: optuna.Trial) -> TrialEnd:
             _keep_log(ctx, trial, trial_log)
             if outcome.metrics:
                 _record(ctx, trial, attrs.METRICS, outcome.metrics)
+                for name, value in outcome.metrics.items():
+                    _record(ctx, trial, attrs.METRIC_PREFIX + name, value)
             for key, value in outcome.attrs.items():
                 _record(ctx, trial, key, value)
             _keep_weights(ctx, trial, outcome)

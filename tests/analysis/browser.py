@@ -29,8 +29,9 @@ def skip_without_chromium() -> None:
 
 
 @contextmanager
-def chromium() -> Iterator[Any]:
-    """A selenium driver of a headless Chromium, closed afterwards."""
+def chromium(*, network_log: bool = False) -> Iterator[Any]:
+    """A selenium driver of a headless Chromium, closed afterwards; ``network_log``: it keeps
+    the DevTools performance log (every request the page makes: ``driver.get_log``)."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -45,6 +46,8 @@ def chromium() -> Iterator[Any]:
         "--window-size=1400,1000",
     ):
         options.add_argument(flag)
+    if network_log:
+        options.set_capability("goog:loggingPrefs", {"performance": "ALL"})
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
     driver.set_page_load_timeout(120)
     try:
