@@ -5,7 +5,8 @@ the packages below, and prints.
 - ``options``: options several commands share;
 - ``studies``: validate, create-study, run, set-budget, stop, resume, delete-study;
 - ``workers``: worker, serve-storage;
-- ``views``: status, best, compare, importance, report, dashboard;
+- ``views``: status, trials, best, logs, compare, importance, report;
+- ``dashboard``: dashboard;
 - ``control``: kill, enqueue (single trials);
 - ``study_arg``: the study argument every command spells the same, completed in the shell.
 
@@ -14,10 +15,10 @@ A new command is a function decorated with ``@command("name")`` in the module of
 
 from __future__ import annotations
 
-from hpo.cli import control, studies, views, workers
+from hpo.cli import control, dashboard, studies, views, workers
 from hpo.cli.app import app
 
-__all__ = ["app", "control", "main", "studies", "views", "workers"]
+__all__ = ["app", "control", "dashboard", "main", "studies", "views", "workers"]
 
 
 def main() -> None:
