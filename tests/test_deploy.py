@@ -474,6 +474,7 @@ def test_slurm_script_activates_the_environment_it_names(tmp_path: Path) -> None
 def test_dockerfile_installs_the_torch_the_project_pins() -> None:
     text = (ROOT / "Dockerfile").read_text()
     assert "pip install torch==2.14.1 torchvision==0.29.1" in text
+    assert "RUN pip install '.[train]'" in text  # the workers train: the extra with torch
     pyproject = (ROOT / "pyproject.toml").read_text()
     assert '"torch>=2.6,<2.15"' in pyproject and '"torchvision>=0.21,<0.30"' in pyproject
     assert 'ENTRYPOINT ["hpo"]' in text

@@ -65,10 +65,6 @@ def _data_dir_problem(dataset: str, params: Mapping[str, Any]) -> str | None:
 
 
 def missing_packages() -> list[str]:
-    """What training imports and this Python lacks (a coordinator's install may leave torch
-    out)."""
-    return [
-        f"{name} is not installed in this Python (pip install {name})"
-        for name in ("torch", "torchvision")
-        if importlib.util.find_spec(name) is None
-    ]
+    """The packages training imports that this Python lacks (a coordinator's install leaves
+    torch out)."""
+    return [name for name in ("torch", "torchvision") if importlib.util.find_spec(name) is None]

@@ -156,10 +156,12 @@ def _create(
     *,
     exist_ok: bool,
     many_machines: bool = False,
+    runs_here: bool = False,
 ) -> tuple[list[Created], HpoRDBStorage]:
     """Create a study, or a comparison group when several samplers or repeats are asked for.
 
     ``many_machines`` (create-study): say what workers on other machines would lack.
+    ``runs_here`` (run): refuse, before anything is created, what this machine cannot run.
     """
     from hpo.storage import mask_url, resolve_url
     from hpo.storage.existing import refuse_in_memory
@@ -170,6 +172,11 @@ def _create(
 
     plan = plan_studies(config, overrides, repeats)
     refuse_in_memory(resolve_url(storage_url))
+    if runs_here:  # its warnings would only say it again: the error says it all
+        from hpo.worker import check_runnable_here
+
+        for spec in plan.specs:
+            check_runnable_here(spec)
     print_notices(plan.notices)
     for warning in dict.fromkeys(
         w for s in plan.specs for w in check_shared(s, resolve_url(storage_url))
@@ -273,7 +280,7 @@ def run(
         artifact_dir=artifact_dir,
     )
     config = load_file(space)
-    created, store = _create(config, storage, overrides, repeats, exist_ok=True)
+    created, store = _create(config, storage, overrides, repeats, exist_ok=True, runs_here=True)
     group = created[0].spec.group
     if group is not None:
         runner = GroupWorker(store, group, n_trials=n_trials, stop_timeout=DEFAULT_STOP_TIMEOUT)

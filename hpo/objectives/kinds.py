@@ -42,10 +42,26 @@ def _no_check(
 Preflight = Callable[[ObjectiveSpec, Mapping[str, Any], frozenset[str]], list[str]]
 
 
+#: What adds the built-in objective's packages to an install (pyproject's extra): hpo alone
+#: is the coordinator's install, without torch.
+TRAIN_EXTRA = "hpo[train]"
+
+
 def _training_preflight(
     spec: ObjectiveSpec, params: Mapping[str, Any], searched: frozenset[str]
 ) -> list[str]:
-    return missing_packages() + missing_inputs(params, searched=searched)
+    return _missing_packages() + missing_inputs(params, searched=searched)
+
+
+def _missing_packages() -> list[str]:
+    missing = missing_packages()
+    if not missing:
+        return []
+    verb = "is" if len(missing) == 1 else "are"
+    return [
+        f"{' and '.join(missing)} {verb} not installed in this Python, and the built-in "
+        f"objective trains with them: pip install '{TRAIN_EXTRA}'"
+    ]
 
 
 def _command_preflight(

@@ -7,6 +7,7 @@
 - ``liveness``: heartbeats, failing dead workers' trials, retries;
 - ``signals``: stopping gracefully; ``gpus``: one worker process per GPU;
 - ``disk``: the trials' directories, full or unwritable (the worker says so and stops);
+- ``preflight``: what this machine lacks to run a study's trials (a data set, torch);
 - ``group``: one process working on every study of a comparison group.
 
 The worker knows nothing about what a trial runs: ``hpo.objectives`` does.
@@ -18,6 +19,7 @@ from hpo.worker.gpus import Supervisor, local_devices, parse_gpus
 from hpo.worker.group import GroupWorker
 from hpo.worker.liveness import BeatWatcher
 from hpo.worker.loop import DEFAULT_STOP_TIMEOUT, MAX_CONSECUTIVE_FAILURES, Worker, WorkerStats
+from hpo.worker.preflight import check_runnable_here
 
 __all__ = [
     "DEFAULT_STOP_TIMEOUT",
@@ -27,6 +29,7 @@ __all__ = [
     "Supervisor",
     "Worker",
     "WorkerStats",
+    "check_runnable_here",
     "local_devices",
     "parse_gpus",
 ]

@@ -55,6 +55,7 @@ from hpo.text import duration
 from hpo.tuners import build_pruner, build_sampler, kind_of
 from hpo.worker.disk import check_trials_root, where_trials_live
 from hpo.worker.liveness import REQUEUEING, StaleTrialWatch, retry_callback
+from hpo.worker.preflight import check_runnable_here
 from hpo.worker.progress import REFRESH, Progress
 from hpo.worker.signals import GracefulStop
 from hpo.worker.trial import TrialContext, TrialEnd, run_trial, worker_name
@@ -140,7 +141,7 @@ class Worker:
         self.budget_clock = BudgetClock()
         # Before importing or running anything the study names (--allow-code).
         check_allowed(self.spec.objective, allowed_directories())
-        self._preflight()
+        check_runnable_here(self.spec)  # a data set, torch: before any trial
         self.objective = load_objective(self.spec.objective, self.spec.metrics)
         if objective_kind(self.spec.objective).keeps_trial_files:
             # Before any trial: a full or unwritable disk would fail every one, each in turn.
@@ -151,18 +152,6 @@ class Worker:
         self._consecutive_failures = 0
         self._last_error = ""
         self._refreshed = -math.inf
-
-    def _preflight(self) -> None:
-        """Stop now, in one line, when this machine lacks what every trial needs (a data set,
-        torch), rather than fail the trials one after another."""
-        objective = self.spec.objective
-        searched = frozenset(self.space.names())
-        missing = objective_kind(objective).preflight(objective, self.spec.params, searched)
-        if missing:
-            raise HpoError(
-                f"this machine cannot run the trials of study {self.spec.name!r}: "
-                + "; ".join(missing)
-            )
 
     # -- the loop ----------------------------------------------------------------------------
 

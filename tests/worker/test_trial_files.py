@@ -180,6 +180,25 @@ def test_a_worker_without_the_data_stops_before_taking_a_trial(
     assert trials(sqlite_url, name)[0].state == TrialState.WAITING  # the baseline, untouched
 
 
+def test_hpo_run_without_the_data_refuses_before_it_creates_the_study(tmp_path: Path) -> None:
+    """hpo run works on this machine: what this machine lacks is one error, and nothing is
+    stored (not even the database file) for a study no worker here could run."""
+    database = tmp_path / "hpo.db"
+    missing = tmp_path / "no-such-cifar"
+    ran = run_hpo(
+        "run",
+        "--space",
+        str(SEARCH_SPACES / "cifar10_simplecnn_lr.json"),
+        "-p",
+        f"data_dir={missing}",
+        storage=f"sqlite:///{database}",
+        cwd=tmp_path,
+    )
+    assert_one_line_error(ran, 1, "cannot run the trials", str(missing), "download=true")
+    assert ran.stderr.count("\n") == 1, ran.stderr  # no warning saying it first
+    assert not database.exists()
+
+
 def test_hpo_run_fails_when_every_trial_failed(tmp_path: Path, sqlite_url: str) -> None:
     write_module(tmp_path, "broken", "def run(params):\n    raise ValueError('no good')\n")
     config = {
