@@ -5,17 +5,18 @@ the packages below, and prints.
 - ``options``: options several commands share;
 - ``studies``: validate, create-study, run, set-budget, stop, resume, delete-study;
 - ``workers``: worker, serve-storage;
-- ``views``: status, best, compare, importance, report, dashboard.
+- ``views``: status, best, compare, importance, report, dashboard;
+- ``background``: down, and the foreground half of run --detach.
 
 A new command is a function decorated with ``@command("name")`` in the module of its group.
 """
 
 from __future__ import annotations
 
-from hpo.cli import studies, views, workers
+from hpo.cli import background, studies, views, workers
 from hpo.cli.app import app
 
-__all__ = ["app", "main", "studies", "views", "workers"]
+__all__ = ["app", "background", "main", "studies", "views", "workers"]
 
 
 def main() -> None:

@@ -235,10 +235,25 @@ def run(
             show_default=False,
         ),
     ] = None,
+    detach: Annotated[
+        bool,
+        typer.Option(
+            "--detach",
+            help="Run the workers in the background (they outlive the terminal), with a log "
+            "file; return once they run. hpo down STUDY ends them.",
+        ),
+    ] = False,
+    dashboard: Annotated[
+        bool, typer.Option("--dashboard", help="With --detach: optuna-dashboard alongside.")
+    ] = False,
+    dashboard_port: Annotated[
+        int, typer.Option("--dashboard-port", min=1, max=65535, help="The dashboard's port.")
+    ] = 8080,
 ) -> None:
     """Create a study (or resume the same one) and run its trials on this machine."""
     # The options are create-study's, and so is the call that turns them into Overrides:
     # Typer reads a command's options from its own signature, so each spells them out.
+    from hpo.errors import InvalidInputError
     from hpo.storage.credentials import protect_process
     from hpo.study import load_file, parse_overrides
     from hpo.study.bounds import check_local_workers
@@ -249,6 +264,8 @@ def run(
     protect_process(storage)
     if workers is not None:  # before anything is created: the study would be left behind
         check_local_workers(workers, "--workers")
+    if dashboard and not detach:
+        raise InvalidInputError("--dashboard goes with --detach (else: hpo dashboard)")
     overrides = parse_overrides(
         name=name,
         sampler=sampler,
@@ -265,6 +282,14 @@ def run(
     )
     config = load_file(space)
     created, store = _create(config, storage, overrides, repeats, exist_ok=True)
+    if detach:  # returns in the background run only
+        from hpo.cli.background import go_background
+
+        go_background(
+            created[0].spec.group or created[0].spec.name,
+            storage,
+            dashboard_port if dashboard else None,
+        )
     group = created[0].spec.group
     if group is not None:
         runner = GroupWorker(store, group, n_trials=n_trials, stop_timeout=DEFAULT_STOP_TIMEOUT)
