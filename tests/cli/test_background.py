@@ -8,7 +8,6 @@ every one of them: the supervisor, its workers, the dashboard.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 from pathlib import Path
 
@@ -19,12 +18,14 @@ from tests.helpers import (
     assert_one_line_error,
     free_port,
     get_json,
+    hpo_env,
     run_hpo,
     trials,
     wait_for,
     write_json,
     write_module,
 )
+from tests.terminal import in_terminal
 
 #: Each trial runs as many epochs as the file ``epochs`` says when it starts (a few, then
 #: endless): the test decides when trials complete and when they run on.
@@ -108,20 +109,22 @@ def test_a_detached_run_outlives_its_command_shows_in_status_and_hpo_down_ends_i
     (tmp_path / "epochs").write_text("2")
     config = {"experimentName": "bg", "maxTrialNum": 200, "model": "epochs_from_file"}
     write_json(tmp_path / "space.json", {"config": config, "search_space": SPACE})
-    port = free_port()
-    started = run_hpo(
-        "run", "--space", "space.json", "--workers", "2", "--pruner", "none",
-        "--detach", "--dashboard", "--dashboard-port", str(port), *options,
-        cwd=tmp_path, env={k: v for k, v in os.environ.items() if k != "HPO_STORAGE"},
-    )  # fmt: skip
-    assert started.returncode == 0, started.stderr
-    workers_pid = _pid_after(started.stdout, "runs in the background")
-    log_file = Path(started.stdout.split("log:")[1].split()[0])
+    # Started from a terminal, as a user would: the command is the terminal's controlling
+    # process, and when it exits the kernel hangs up every process of its foreground group.
+    environment = {k: v for k, v in hpo_env().items() if k != "HPO_STORAGE"}
+    args = ["run", "--space", "space.json", "--workers", "2", "--pruner", "none", "--detach"]
+    args += ["--dashboard", "--dashboard-port", str(port := free_port()), *options]
+    command, screen = in_terminal(args, environment, cwd=tmp_path)
+    assert command.wait(timeout=600) == 0, screen.text()
+    wait_for(lambda: "pause it:" in screen.text(), 60, "the end of the command's output")
+    started = screen.text().replace("\r\n", "\n")
+    workers_pid = _pid_after(started, "runs in the background")
+    log_file = Path(started.split("log:")[1].split()[0])
     assert log_file.is_file()
-    assert f"dashboard: http://127.0.0.1:{port}" in started.stdout
-    assert "hpo down bg" in started.stdout and "hpo stop bg" in started.stdout
+    assert f"dashboard: http://127.0.0.1:{port}" in started
+    assert "hpo down bg" in started and "hpo stop bg" in started
     try:
-        # It runs on after its command returned: trials complete.
+        # It runs on after its command returned and its terminal hung up: trials complete.
         wait_for(
             lambda: (
                 sum(t.state == optuna.trial.TrialState.COMPLETE for t in trials(url, "bg")) >= 2
@@ -148,7 +151,7 @@ def test_a_detached_run_outlives_its_command_shows_in_status_and_hpo_down_ends_i
         processes = _tree(workers_pid) | _tree(dashboard_pid)
         assert len(processes) >= 4, processes
         command_lines = " ".join(_processes()[pid][1] for pid in processes)
-        assert PASSWORD not in command_lines and PASSWORD not in log_file.read_text()
+        assert PASSWORD not in command_lines + log_file.read_text() + started
     finally:
         ended = run_hpo("down", "bg", *options, cwd=tmp_path)
     assert ended.returncode == 0, ended.stderr
