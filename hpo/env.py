@@ -22,6 +22,9 @@ STORAGE_FD = "HPO_STORAGE_FD"
 #: Extra variables of the worker's that its command trials get (comma-separated names, or
 #: ``PREFIX_*``): trials get only an allow list of the worker's environment otherwise.
 TRIAL_ENV = "HPO_TRIAL_ENV"
+#: Set by ``hpo run --detach`` for the background run it starts: a file its first worker
+#: creates once it runs (the foreground command waits for it, then returns).
+DETACHED = "HPO_DETACHED"
 
 
 def cache_root() -> Path:

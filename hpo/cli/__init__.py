@@ -9,16 +9,17 @@ the packages below, and prints.
 - ``dashboard``: dashboard;
 - ``control``: kill, enqueue (single trials);
 - ``study_arg``: the study argument every command spells the same, completed in the shell.
+- ``background``: down, and the foreground half of run --detach.
 
 A new command is a function decorated with ``@command("name")`` in the module of its group.
 """
 
 from __future__ import annotations
 
-from hpo.cli import control, dashboard, studies, views, workers
+from hpo.cli import background, control, dashboard, studies, views, workers
 from hpo.cli.app import app
 
-__all__ = ["app", "control", "dashboard", "main", "studies", "views", "workers"]
+__all__ = ["app", "background", "control", "dashboard", "main", "studies", "views", "workers"]
 
 
 def main() -> None:

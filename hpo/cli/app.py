@@ -36,6 +36,7 @@ COMMAND_ORDER = (
     "create-study",
     "worker",
     "run",
+    "down",
     "status",
     "trials",
     "best",

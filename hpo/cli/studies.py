@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from hpo.cli.app import command, log, open_storage, print_notices
+from hpo.cli.local_run import fail_if_nothing_ran, run_local_workers, useful_workers
 from hpo.cli.options import (
     CheckpointDirOption,
     DirectionOption,
@@ -30,8 +31,7 @@ from hpo.text import clip
 
 if TYPE_CHECKING:
     from hpo.storage import HpoRDBStorage
-    from hpo.study import Created, Overrides, SearchConfig, StudySpec
-    from hpo.study.summary import StudySummary
+    from hpo.study import Created, Overrides, SearchConfig
 
 
 ArtifactDirOption = Annotated[
@@ -251,10 +251,25 @@ def run(
             show_default=False,
         ),
     ] = None,
+    detach: Annotated[
+        bool,
+        typer.Option(
+            "--detach",
+            help="Run the workers in the background (they outlive the terminal), with a log "
+            "file; return once they run. hpo down STUDY ends them.",
+        ),
+    ] = False,
+    dashboard: Annotated[
+        bool, typer.Option("--dashboard", help="With --detach: optuna-dashboard alongside.")
+    ] = False,
+    dashboard_port: Annotated[
+        int, typer.Option("--dashboard-port", min=1, max=65535, help="The dashboard's port.")
+    ] = 8080,
 ) -> None:
     """Create a study (or resume the same one) and run its trials on this machine."""
     # The options are create-study's, and so is the call that turns them into Overrides:
     # Typer reads a command's options from its own signature, so each spells them out.
+    from hpo.errors import InvalidInputError
     from hpo.storage.credentials import protect_process
     from hpo.study import load_file, parse_overrides
     from hpo.study.bounds import check_local_workers
@@ -265,6 +280,8 @@ def run(
     protect_process(storage)
     if workers is not None:  # before anything is created: the study would be left behind
         check_local_workers(workers, "--workers")
+    if dashboard and not detach:
+        raise InvalidInputError("--dashboard goes with --detach (else: hpo dashboard)")
     overrides = parse_overrides(
         name=name,
         sampler=sampler,
@@ -281,6 +298,14 @@ def run(
     )
     config = load_file(space)
     created, store = _create(config, storage, overrides, repeats, exist_ok=True, runs_here=True)
+    if detach:  # returns in the background run only
+        from hpo.cli.background import go_background
+
+        go_background(
+            created[0].spec.group or created[0].spec.name,
+            storage,
+            dashboard_port if dashboard else None,
+        )
     group = created[0].spec.group
     if group is not None:
         runner = GroupWorker(store, group, n_trials=n_trials, stop_timeout=DEFAULT_STOP_TIMEOUT)
@@ -289,9 +314,9 @@ def run(
         # Stopped now (a second signal), like `hpo worker`: the exit code says so.
         raise typer.Exit(runner.stop.exit_code)
     spec = created[0].spec
-    count = _useful_workers(store, created[0], workers or config.concurrency or 1)
+    count = useful_workers(store, created[0], workers or config.concurrency or 1)
     if count > 1:
-        code = _run_local_workers(spec, config, count, storage, n_trials)
+        code = run_local_workers(spec, config, count, storage, n_trials)
     else:
         worker = Worker(store, spec.name, n_trials=n_trials)
         worker.run()
@@ -303,56 +328,8 @@ def run(
             f"params: hpo best {spec.name}"
         )
     if code == 0:  # not stopped by a signal (the exit code says that already)
-        _fail_if_nothing_ran(summary)
+        fail_if_nothing_ran(summary)
     raise typer.Exit(code)
-
-
-def _fail_if_nothing_ran(summary: StudySummary) -> None:
-    """Every trial failed: a search that found nothing is a failure, not exit 0."""
-    from optuna.trial import TrialState
-
-    from hpo.errors import HpoError
-
-    counts = summary.counts
-    failed = counts.get(TrialState.FAIL, 0)
-    ended = counts.get(TrialState.COMPLETE) or counts.get(TrialState.PRUNED)
-    if failed and not ended and not counts.get(TrialState.WAITING):  # no retry queued
-        raise HpoError(
-            f"every trial of study {summary.name!r} failed ({failed}); their errors: "
-            f"hpo trials {summary.name} --state fail"
-        )
-
-
-def _useful_workers(store: HpoRDBStorage, created: Created, asked: int) -> int:
-    """The local workers to start: as many as asked, but never more than the study has trials
-    left to run (``trialConcurrency: 8`` for a 3-trial study starts 3: the others would find
-    the budget spent and exit)."""
-    from hpo.storage import state_counts
-    from hpo.study.bounds import trials_left
-
-    left = trials_left(created.spec, state_counts(store, created.study_id))
-    if left is None or asked <= max(1, left):
-        return asked
-    log.info("starting %d workers, not %d: the study has %d trials left", max(1, left), asked, left)
-    return max(1, left)
-
-
-def _run_local_workers(
-    spec: StudySpec, config: SearchConfig, count: int, storage: str | None, n_trials: int | None
-) -> int:
-    """``count`` worker processes on this machine (NNI's trialConcurrency), each with its own
-    GPUs when trials ask for some; the exit code the supervisor gives."""
-    from hpo.objectives.command import detect_gpus
-    from hpo.storage import resolve_url
-    from hpo.worker import DEFAULT_STOP_TIMEOUT, Supervisor, local_devices
-
-    per_trial = spec.objective.gpus or 0
-    gpus = list(config.gpu_indices or ()) or (detect_gpus() if per_trial else [])
-    args = ["worker", "--study", spec.name, "--stop-timeout", str(DEFAULT_STOP_TIMEOUT)]
-    if n_trials is not None:
-        args += ["--n-trials", str(n_trials)]
-    log.info("starting %d local workers for study %r", count, spec.name)
-    return Supervisor(args, local_devices(count, per_trial, gpus), 1, resolve_url(storage)).run()
 
 
 @command("set-budget")

@@ -19,6 +19,7 @@ from hpo.cli.study_arg import (
     studies_given,
     study_and_number,
 )
+from hpo.cli.watch import IntervalOption, WatchOption
 
 if TYPE_CHECKING:
     from hpo.study.summary import StudySummary
@@ -43,15 +44,26 @@ def _check_target(target: float | None) -> None:
 def status(
     storage: StorageOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
+    watch: WatchOption = False,
+    interval: IntervalOption = 2.0,
 ) -> None:
-    """List the studies in the storage with their trials per state and best value."""
+    """List the studies in the storage with their trials per state and best value, and what
+    this machine runs for them in the background (hpo run --detach)."""
     from optuna.trial import TrialState
 
+    from hpo.cli.background import BACKGROUND_HEADERS, background_json, background_rows
     from hpo.errors import EmptyStorageError
     from hpo.storage import mask_url, resolve_url
     from hpo.study.summary import summaries
     from hpo.text import table
 
+    if watch:
+        from hpo.analysis.live_table import live_view
+        from hpo.cli.watch import watch as watch_live
+
+        store = open_storage(storage, create=False)
+        watch_live(lambda: live_view(store), interval)
+        return
     try:
         found = summaries(open_storage(storage, create=False))
     except EmptyStorageError as exc:
@@ -60,7 +72,9 @@ def status(
     else:
         empty = f"no studies in {mask_url(resolve_url(storage))}"
     if as_json:
-        typer.echo(json.dumps([_summary_json(s) for s in found], indent=2))
+        local = background_json(resolve_url(storage))
+        out = [_summary_json(s) | {"background": local.get(s.name, [])} for s in found]
+        typer.echo(json.dumps(out, indent=2))
         return
     rows = []
     for s in found:
@@ -92,6 +106,9 @@ def status(
     headers = ["study", "state", "sampler", "pruner", "dir", "complete", "pruned", "fail"]
     headers.append("running")
     typer.echo(table([*headers, "waiting", "budget", "best"], rows))
+    if local_rows := background_rows(resolve_url(storage)):
+        typer.echo("\nin the background on this machine (hpo down STUDY ends them):")
+        typer.echo(table(BACKGROUND_HEADERS, local_rows))
 
 
 def _budget_cell(s: StudySummary) -> str | None:
@@ -156,10 +173,23 @@ def trials(
     ] = None,
     study_option: StudiesAlias = None,
     storage: StorageOption = None,
+    watch: WatchOption = False,
+    interval: IntervalOption = 2.0,
 ) -> None:
     """List every trial: state, values, params as the trial received them, epochs, pruned at,
-    seconds, test accuracy and the other numbers, error, worker."""
+    seconds, test accuracy and the other numbers, error, worker. --watch: the running ones,
+    live."""
     names = studies_given(names, study_option)
+    if watch:
+        from hpo.analysis import resolve_studies
+        from hpo.analysis.live_table import live_view
+        from hpo.cli.watch import watch as watch_live
+
+        store = open_storage(storage, create=False)
+        resolve_studies(store, names)  # an unknown name is an error now, not an empty table
+        watch_live(lambda: live_view(store, names), interval)
+        return
+
     from hpo.analysis.trial_list import (
         add_logs,
         as_csv,

@@ -53,6 +53,7 @@ from hpo.study.directories import study_directory, tidy_study_directory
 from hpo.study.store import spec_from_stored
 from hpo.text import duration
 from hpo.tuners import build_pruner, build_sampler, kind_of
+from hpo.worker.detach import announce_running
 from hpo.worker.disk import check_trials_root, where_trials_live
 from hpo.worker.liveness import REQUEUEING, StaleTrialWatch, retry_callback
 from hpo.worker.preflight import check_runnable_here
@@ -175,6 +176,7 @@ class Worker:
         )
         try:
             with StaleTrialWatch(watched, self.spec.liveness.heartbeat_interval):
+                announce_running()  # to hpo run --detach, waiting for its workers to run
                 yield
         finally:
             if install_signals:
