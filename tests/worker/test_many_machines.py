@@ -120,8 +120,10 @@ def test_three_machines_run_one_study_and_a_fourth_reads_it(tmp_path: Path, pg_u
         ran_on = str(retry.user_attrs["hpo:worker"])
         assert ran_on.endswith(("/m2", "/m3")), ran_on  # another machine took it over
         assert retry.user_attrs["hpo:resumed_from_epoch"] == saved_epoch >= 1
-        baseline = next(t for t in everything if t.user_attrs.get("hpo:baseline"))
-        assert baseline.state == TrialState.COMPLETE
+        baseline = next(t for t in counted if t.user_attrs.get("hpo:baseline"))
+        # The baseline ran to the end, unless it was the trial m1 ran when it was killed (a
+        # loaded machine can give m1 the baseline first): then its retry completed, above.
+        assert baseline.state == TrialState.COMPLETE or baseline.number == killed
 
         # The fourth machine: the workers' machines may be gone, their caches with them.
         for m in (m1, m2, m3):
